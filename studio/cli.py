@@ -1,0 +1,191 @@
+"""The `studio` command line: the same core as the app, from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import StudioError
+
+
+def _registry(args: argparse.Namespace):
+    from .checkpoints import Registry
+
+    return Registry(args.checkpoints)
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    registry = _registry(args)
+    specs = registry.list()
+    if args.json:
+        rows = [{"name": s.name, "task": s.task, "arch": s.arch, "image_size": s.image_size, "labels": list(s.labels),
+                 "metrics": s.raw.get("metrics", {})} for s in specs]
+        print(json.dumps({"checkpoints": rows, "problems": registry.problems}, indent=2))
+        return
+    if not specs:
+        print(f"No checkpoints in {registry.root}. Train one with `studio train dcgan --data DIR --name NAME`.")
+    for spec in specs:
+        print(spec.summary)
+    for name, problem in registry.problems.items():
+        print(f"unreadable: {name}: {problem}", file=sys.stderr)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from .images import grid
+    from .sampling import parse_class_mix, parse_seeds, sample
+
+    if not args.out and not args.out_dir:
+        raise StudioError("Give --out GRID.png or --out-dir DIR.")
+    model = _registry(args).get(args.model)
+    seeds = parse_seeds(args.seeds)
+    classes = parse_class_mix(args.class_) if args.class_ else None
+    images = sample(model, seeds, truncation=args.truncation, classes=classes)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        grid(images).save(args.out)
+        print(f"wrote {args.out} ({len(images)} images)")
+    if args.out_dir:
+        out = Path(args.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for seed, image in zip(seeds, images):
+            image.save(out / f"seed{seed}.png")
+        print(f"wrote {len(images)} images to {out}")
+
+
+def cmd_interpolate(args: argparse.Namespace) -> None:
+    from .images import gif_bytes
+    from .sampling import interpolate, parse_class_mix
+
+    model = _registry(args).get(args.model)
+    classes = parse_class_mix(args.class_) if args.class_ else None
+    frames = interpolate(model, args.from_, args.to, args.frames, truncation=args.truncation, classes=classes, mode=args.mode)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".gif":
+        out.write_bytes(gif_bytes(frames, duration_ms=args.frame_ms))
+    else:
+        from .images import grid
+
+        grid(frames, columns=len(frames)).save(out)
+    print(f"wrote {out} ({len(frames)} frames)")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from .ui.app import serve
+
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise StudioError("--auth takes USER:PASSWORD.")
+        auth = (user, password)
+    serve(checkpoints=args.checkpoints, host=args.host, port=args.port, share=args.share, auth=auth)
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    if args.kind == "emoji":
+        from .data.emoji import build_emoji
+
+        info = build_emoji(Path(args.out), size=args.size)
+        print(f"wrote {info['total']} images in {len(info['classes'])} classes to {args.out}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from .train.gan import GanConfig, train_gan
+
+    cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
+                    epochs=args.epochs, batch=args.batch, width=args.width, z_dim=args.z_dim, augment=args.augment,
+                    seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
+                    save_every_s=args.save_every)
+    path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
+    print(f"wrote {path}")
+
+
+def parser() -> argparse.ArgumentParser:
+    # --checkpoints is accepted before or after the sub-command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--checkpoints", default=argparse.SUPPRESS,
+                        help="checkpoint folder (default: $STUDIO_CHECKPOINTS or ./checkpoints)")
+    p = argparse.ArgumentParser(prog="studio", description="Browser-based art studio for generative models.",
+                                parents=[common])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", parents=[common], help="list installed checkpoints")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("sample", parents=[common], help="sample a GAN checkpoint")
+    s.add_argument("model")
+    s.add_argument("--seeds", required=True, help="e.g. 1,2,5-8")
+    s.add_argument("--truncation", type=float, default=1.0, help="psi in [0, 1]")
+    s.add_argument("--class", dest="class_", help="NAME, INDEX or NAME=W,NAME=W")
+    s.add_argument("--out", help="one grid PNG")
+    s.add_argument("--out-dir", help="one PNG per seed, seed<N>.png")
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("interpolate", parents=[common], help="walk between two seeds")
+    s.add_argument("model")
+    s.add_argument("--from", dest="from_", type=int, required=True)
+    s.add_argument("--to", type=int, required=True)
+    s.add_argument("--frames", type=int, default=16)
+    s.add_argument("--truncation", type=float, default=1.0)
+    s.add_argument("--class", dest="class_")
+    s.add_argument("--mode", choices=["slerp", "lerp"], default="slerp")
+    s.add_argument("--frame-ms", type=int, default=80)
+    s.add_argument("--out", required=True, help="walk.gif, or a PNG strip")
+    s.set_defaults(func=cmd_interpolate)
+
+    s = sub.add_parser("serve", parents=[common], help="start the web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--share", action="store_true", help="also make a public share link")
+    s.add_argument("--auth", help="USER:PASSWORD required to open the app")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("data", parents=[common], help="build a training data set")
+    s.add_argument("kind", choices=["emoji"])
+    s.add_argument("--out", required=True)
+    s.add_argument("--size", type=int, default=64)
+    s.set_defaults(func=cmd_data)
+
+    s = sub.add_parser("train", parents=[common], help="train a model and write a checkpoint")
+    s.add_argument("kind", choices=["dcgan", "cgan"])
+    s.add_argument("--data", required=True, help="image folder (one sub-folder per class for cgan)")
+    s.add_argument("--name", required=True)
+    s.add_argument("--recipe", choices=["studio", "reference"], default="studio")
+    s.add_argument("--epochs", type=float, default=100)
+    s.add_argument("--max-images", type=int, help="stop after this many images seen (overrides --epochs)")
+    s.add_argument("--batch", type=int, default=64)
+    s.add_argument("--width", type=int)
+    s.add_argument("--z-dim", type=int)
+    s.add_argument("--augment", help="DiffAugment policy, e.g. color,translation,cutout ('' for none)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int)
+    s.add_argument("--run-dir", help="where state, logs and sample grids go (default: the data cache)")
+    s.add_argument("--save-every", type=float, default=600, help="seconds between saves")
+    s.add_argument("--resume", action="store_true")
+    s.set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "checkpoints", None) is None:
+        from .checkpoints import default_root
+
+        args.checkpoints = str(default_root())
+    try:
+        args.func(args)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

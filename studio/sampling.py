@@ -1,0 +1,226 @@
+"""Sampling and latent walks for the GAN checkpoints (tasks `latent` and `conditional`).
+
+Latents are drawn on the CPU from `torch.Generator().manual_seed(seed)`, then moved
+to the model's device: a seed gives the same picture on every device.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Iterable, Mapping, Sequence, Union
+
+import torch
+from PIL import Image
+from torch import nn
+
+from .checkpoints import Registry
+from .errors import StudioError
+from .images import to_pil
+
+MAX_SEED = 2**32 - 1
+MAX_IMAGES = 1024  # one call; keeps a typo from allocating gigabytes
+MAX_FRAMES = 256
+BATCH = 64
+
+ClassSpec = Union[None, int, str, Mapping[Union[str, int], float], Sequence[float]]
+
+_default: Registry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> Registry:
+    """The registry over the default checkpoint folder, created on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Registry()
+        return _default
+
+
+def resolve(model: nn.Module | str) -> nn.Module:
+    """A model, or a checkpoint name looked up in the default registry."""
+    return default_registry().get(model) if isinstance(model, str) else model
+
+
+def check_seed(seed: object) -> int:
+    """An integer seed in [0, 2**32 - 1], or a clear error."""
+    if isinstance(seed, float):
+        if not math.isfinite(seed) or seed != int(seed):
+            raise StudioError(f"Seed must be a whole number between 0 and {MAX_SEED}, got {seed}.")
+        seed = int(seed)
+    if isinstance(seed, str) and seed.strip().lstrip("-").isdigit():
+        seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise StudioError(f"Seed must be a whole number between 0 and {MAX_SEED}, got {seed!r}.")
+    if not 0 <= seed <= MAX_SEED:
+        raise StudioError(f"Seed {seed} is out of range: seeds go from 0 to {MAX_SEED}.")
+    return seed
+
+
+def check_unit(value: object, what: str) -> float:
+    """A finite number in [0, 1], or a clear error."""
+    try:
+        value = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise StudioError(f"{what} must be a number between 0 and 1, got {value!r}.") from None
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise StudioError(f"{what} must be between 0 and 1, got {value}.")
+    return value
+
+
+def latents(seeds: Iterable[int], z_dim: int) -> torch.Tensor:
+    """(N, z_dim) standard normal latents, one row per seed, drawn on the CPU."""
+    return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(check_seed(s))) for s in seeds])
+
+
+def labels_of(model: nn.Module) -> tuple[str, ...]:
+    spec = getattr(model, "spec", None)
+    if spec is not None and spec.labels:
+        return spec.labels
+    return tuple(str(i) for i in range(model.n_classes))
+
+
+def class_weights(model: nn.Module, classes: ClassSpec) -> torch.Tensor | None:
+    """Class weights (K,) summing to 1 for a conditional model; None for an unconditional one.
+
+    `classes`: a class name or index, a mapping of names/indices to weights (a mix),
+    or a sequence of K weights.
+    """
+    k = getattr(model, "n_classes", 0)
+    names = labels_of(model) if k else ()
+    if not k:
+        if classes not in (None, "", {}, []):
+            raise StudioError("This model is not class-conditional; leave the class empty.")
+        return None
+    if classes is None or classes == "" or classes == {} or classes == []:
+        raise StudioError(f"Choose a class: {', '.join(names)}.")
+
+    def index(key: int | str) -> int:
+        if isinstance(key, bool):
+            raise StudioError(f"Unknown class {key!r}; classes: {', '.join(names)}.")
+        if isinstance(key, int) or (isinstance(key, str) and key.strip().isdigit() and key.strip() not in names):
+            i = int(key)
+            if not 0 <= i < k:
+                raise StudioError(f"Class index {i} is out of range 0..{k - 1}.")
+            return i
+        lowered = [n.lower() for n in names]
+        if isinstance(key, str) and key.strip().lower() in lowered:
+            return lowered.index(key.strip().lower())
+        raise StudioError(f"Unknown class {key!r}; classes: {', '.join(names)}.")
+
+    weights = torch.zeros(k)
+    if isinstance(classes, (int, str)):
+        weights[index(classes)] = 1.0
+    elif isinstance(classes, Mapping):
+        for key, w in classes.items():
+            weights[index(key)] += _weight(w)
+    elif isinstance(classes, Sequence) and len(classes) == k and all(isinstance(w, (int, float)) for w in classes):
+        weights = torch.tensor([_weight(w) for w in classes], dtype=torch.float32)
+    else:
+        raise StudioError(f"Classes must be a name, an index, a name->weight mix or {k} weights; got {classes!r}.")
+    if weights.sum() <= 0:
+        raise StudioError("A class mix needs at least one positive weight.")
+    return weights / weights.sum()
+
+
+def _weight(w: object) -> float:
+    try:
+        w = float(w)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise StudioError(f"Class weight must be a number, got {w!r}.") from None
+    if not math.isfinite(w) or w < 0:
+        raise StudioError(f"Class weights must be finite and not negative, got {w}.")
+    return w
+
+
+@torch.no_grad()
+def render(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> list[Image.Image]:
+    """Run the generator on CPU-drawn z (N, z_dim) and optional y (K,) in batches."""
+    device = next(model.parameters()).device
+    out: list[Image.Image] = []
+    for start in range(0, len(z), BATCH):
+        zb = z[start:start + BATCH].to(device)
+        yb = y.expand(len(zb), -1).to(device) if y is not None else None
+        out.extend(to_pil(model(zb, yb)))
+    return out
+
+
+def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float = 1.0,
+           classes: ClassSpec = None) -> list[Image.Image]:
+    """One picture per seed. `truncation` psi in [0, 1] shrinks z towards the mean latent (0):
+    psi 0 gives every seed the same picture, psi 1 the full variety."""
+    model = resolve(model)
+    seeds = [seeds] if isinstance(seeds, (int, float, str)) else list(seeds)
+    if not seeds:
+        raise StudioError("Give at least one seed.")
+    if len(seeds) > MAX_IMAGES:
+        raise StudioError(f"At most {MAX_IMAGES} seeds per call, got {len(seeds)}.")
+    psi = check_unit(truncation, "Truncation")
+    y = class_weights(model, classes)
+    z = latents([check_seed(s) for s in seeds], model.z_dim) * psi  # mean latent of N(0, I) is 0
+    return render(model, z, y)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation of (D,) vectors at times t (F,) -> (F, D); lerp when nearly parallel."""
+    cos = torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    t = t[:, None]
+    if omega.abs() < 1e-4:
+        return (1 - t) * a + t * b
+    return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+
+
+def interpolate(model: nn.Module | str, seed_a: int, seed_b: int, frames: int, truncation: float = 1.0,
+                classes: ClassSpec = None, mode: str = "slerp") -> list[Image.Image]:
+    """`frames` pictures walking from seed_a's latent to seed_b's (both ends included)."""
+    model = resolve(model)
+    if isinstance(frames, float) and frames == int(frames):
+        frames = int(frames)
+    if isinstance(frames, bool) or not isinstance(frames, int) or not 2 <= frames <= MAX_FRAMES:
+        raise StudioError(f"Frames must be a whole number from 2 to {MAX_FRAMES}, got {frames!r}.")
+    if mode not in ("slerp", "lerp"):
+        raise StudioError(f"Interpolation mode must be 'slerp' or 'lerp', got {mode!r}.")
+    psi = check_unit(truncation, "Truncation")
+    y = class_weights(model, classes)
+    za, zb = latents([seed_a, seed_b], model.z_dim)
+    t = torch.linspace(0.0, 1.0, frames)
+    z = slerp(za, zb, t) if mode == "slerp" else (1 - t[:, None]) * za + t[:, None] * zb
+    return render(model, z * psi, y)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1,2,5-8' -> [1, 2, 5, 6, 7, 8]."""
+    seeds: list[int] = []
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        lo, sep, hi = part.partition("-")
+        try:
+            if sep and lo:
+                a, b = int(lo), int(hi)
+                if b < a:
+                    raise StudioError(f"Seed range {part!r} runs backwards.")
+                if b - a >= MAX_IMAGES:
+                    raise StudioError(f"Seed range {part!r} is longer than {MAX_IMAGES}.")
+                seeds.extend(range(a, b + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise StudioError(f"Cannot read seeds {text!r}: use numbers and ranges like 1,2,5-8.") from None
+    if not seeds:
+        raise StudioError("Give at least one seed, e.g. 1,2,5-8.")
+    return [check_seed(s) for s in seeds]
+
+
+def parse_class_mix(text: str) -> ClassSpec:
+    """'faces' -> 'faces'; 'faces=0.7,animals=0.3' -> {'faces': 0.7, 'animals': 0.3}."""
+    text = str(text).strip()
+    if "=" not in text:
+        return text
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, weight = part.rpartition("=")
+        if not name:
+            raise StudioError(f"Cannot read class mix {text!r}: use NAME=WEIGHT,NAME=WEIGHT.")
+        mix[name.strip()] = _weight(weight)
+    return mix

@@ -1,0 +1,1 @@
+"""Trainers for the studio's model kinds; each writes a registry checkpoint."""

@@ -1,0 +1,72 @@
+"""Resumable training state without pickles: tensors in safetensors, the rest in JSON.
+
+Optimiser state dicts are flattened to `prefix.state.<param>.<key>` tensors plus
+their JSON-able `param_groups`; written to a temporary file, then renamed, so an
+interrupted save leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def _flatten_optimizer(prefix: str, state_dict: dict) -> tuple[dict[str, torch.Tensor], dict]:
+    tensors = {}
+    for index, slots in state_dict["state"].items():
+        for key, value in slots.items():
+            tensors[f"{prefix}.state.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    return tensors, {"param_groups": state_dict["param_groups"]}
+
+
+def _unflatten_optimizer(prefix: str, tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    head = f"{prefix}.state."
+    for name, value in tensors.items():
+        if name.startswith(head):
+            index, key = name[len(head):].split(".", 1)
+            state.setdefault(int(index), {})[key] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+               info: dict[str, Any]) -> None:
+    """Write `path.safetensors` and `path.json` atomically."""
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {"info": info, "optimizers": {}}
+    for name, module in modules.items():
+        for key, value in module.state_dict().items():
+            tensors[f"{name}.{key}"] = value.detach().cpu().contiguous()
+    for name, opt in optimizers.items():
+        flat, opt_meta = _flatten_optimizer(name, opt.state_dict())
+        tensors.update(flat)
+        meta["optimizers"][name] = opt_meta
+    tensors["rng.torch"] = torch.get_rng_state()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_w, tmp_j = path.with_suffix(".safetensors.tmp"), path.with_suffix(".json.tmp")
+    save_file(tensors, str(tmp_w))
+    tmp_j.write_text(json.dumps(meta))
+    os.replace(tmp_w, path.with_suffix(".safetensors"))
+    os.replace(tmp_j, path.with_suffix(".json"))
+
+
+def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> dict:
+    """Restore what `save_state` wrote into `modules` and `optimizers`; returns `info`."""
+    tensors = load_file(str(path.with_suffix(".safetensors")))
+    meta = json.loads(path.with_suffix(".json").read_text())
+    for name, module in modules.items():
+        head = f"{name}."
+        module.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}, strict=True)
+    for name, opt in optimizers.items():
+        opt.load_state_dict(_unflatten_optimizer(name, tensors, meta["optimizers"][name]))
+    torch.set_rng_state(tensors["rng.torch"])
+    return meta["info"]
+
+
+def state_exists(path: Path) -> bool:
+    return path.with_suffix(".safetensors").exists() and path.with_suffix(".json").exists()

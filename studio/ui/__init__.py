@@ -1,0 +1,1 @@
+"""The Gradio interface: thin handlers over the core, one module per tab."""

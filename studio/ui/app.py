@@ -1,0 +1,54 @@
+"""The app: assembles the tabs over one registry and one device queue."""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from ..checkpoints import Registry
+from ..errors import StudioError
+from . import conditional, latent
+
+QUEUE_SIZE = int(os.environ.get("STUDIO_QUEUE_SIZE", "32"))  # requests waiting past this are refused
+MAX_UPLOAD = os.environ.get("STUDIO_MAX_UPLOAD", "20mb")
+TITLE = "Studio"
+CSS = """
+.gradio-container {max-width: 1280px !important; margin: auto}
+#studio-header h1 {margin-bottom: 0}
+"""
+
+
+def build_app(registry: Registry | None = None) -> gr.Blocks:
+    """The Blocks app over `registry` (default: the default checkpoint folder)."""
+    registry = registry or Registry()
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown("# Studio\nExplore GANs trained by the studio: move the seed and truncation, "
+                    "click a neighbour, walk between two seeds.", elem_id="studio-header")
+        loads = []
+        with gr.Tabs():
+            with gr.Tab("Latent explorer", id="latent"):
+                loads.append(latent.build(registry))
+            with gr.Tab("Class-conditional", id="conditional"):
+                loads.append(conditional.build(registry))
+        for load in filter(None, loads):
+            demo.load(**load, concurrency_id="device", api_visibility="private")
+        if registry.problems:
+            gr.Markdown("**Unreadable checkpoints** (the others work):  \n"
+                        + "  \n".join(f"`{name}`: {problem}" for name, problem in registry.problems.items()))
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    return {"max_file_size": MAX_UPLOAD, "css": CSS, "theme": gr.themes.Soft()}
+
+
+def serve(checkpoints: str | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+          auth: tuple[str, str] | None = None) -> None:
+    """Start the app and block until interrupted."""
+    demo = build_app(Registry(checkpoints))
+    try:
+        demo.launch(server_name=host, server_port=port, share=share, auth=auth, **launch_kwargs())
+    except OSError as exc:
+        raise StudioError(f"Cannot start the server on {host}:{port}: {exc}") from None

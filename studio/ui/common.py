@@ -1,0 +1,109 @@
+"""What the tabs share: the device queue, error conversion, model pickers and info."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+from PIL import Image
+
+from ..checkpoints import Registry, Spec
+from ..errors import StudioError
+from ..images import gif_bytes, upscale
+from ..sampling import MAX_SEED
+
+# Every event that runs a model joins this queue, so the device serves one job at a time
+# (two CPU threads are already busy with one); raise it on a GPU with STUDIO_CONCURRENCY.
+DEVICE_QUEUE = "device"
+DEVICE_CONCURRENCY = int(os.environ.get("STUDIO_CONCURRENCY", "1"))
+DISPLAY_SIZE = 256  # GAN pictures are enlarged to this for the screen
+NEIGHBOURS = 9  # the seed grid: the current seed in the middle of a 3x3
+
+
+def device_event(**kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments for an event that runs a model."""
+    return {"concurrency_id": DEVICE_QUEUE, "concurrency_limit": DEVICE_CONCURRENCY, **kwargs}
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Show a StudioError as a readable toast (gr.Error) instead of a generic failure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StudioError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return wrapper
+
+
+def model_info(spec: Spec) -> str:
+    """Markdown card: what the model is, what it was trained on, what it measured."""
+    raw = spec.raw
+    training = raw.get("training", {})
+    lines = [f"**{spec.name}**: `{spec.arch}`, {spec.image_size} px, task `{spec.task}`"]
+    if spec.labels:
+        lines.append("Classes: " + ", ".join(spec.labels))
+    if training:
+        lines.append(f"Trained on {training.get('images_seen', '?'):,} images seen" if isinstance(training.get("images_seen"), int)
+                     else "Training: " + json.dumps(training))
+    if raw.get("licence"):
+        lines.append(f"Licence: {raw['licence']}")
+    if raw.get("metrics"):
+        lines.append("Metrics: " + ", ".join(f"{k} {v}" for k, v in raw["metrics"].items()))
+    return "  \n".join(lines)
+
+
+def no_models_message(task: str, kind: str) -> str:
+    return (f"**No {task} checkpoint is installed.** This tab shows pictures from a trained model only.  \n"
+            f"Put one in `checkpoints/` or train one: `studio data emoji --out data/emoji` then "
+            f"`studio train {kind} --data data/emoji --name my-model`.")
+
+
+def random_seed() -> int:
+    """A fresh seed for the dice button."""
+    return random.randint(0, MAX_SEED)
+
+
+def neighbour_seeds(seed: int) -> list[int]:
+    """NEIGHBOURS consecutive seeds centred on `seed`, kept inside [0, MAX_SEED]."""
+    start = min(max(0, seed - NEIGHBOURS // 2), MAX_SEED - NEIGHBOURS + 1)
+    return list(range(start, start + NEIGHBOURS))
+
+
+def as_int(value: Any, what: str) -> int:
+    """Widget number -> int, with a clear message for empty or non-whole values."""
+    if value is None or value == "":
+        raise StudioError(f"{what} is empty.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise StudioError(f"{what} must be a whole number, got {value!r}.") from None
+    if number != number or number in (float("inf"), float("-inf")) or number != int(number):
+        raise StudioError(f"{what} must be a whole number, got {value!r}.")
+    return int(number)
+
+
+def gallery(images: list[Image.Image], seeds: list[int]) -> list[tuple[Image.Image, str]]:
+    return [(upscale(im, DISPLAY_SIZE // 2), f"seed {s}") for im, s in zip(images, seeds)]
+
+
+def write_gif(frames: list[Image.Image], stem: str) -> str:
+    """Save a looping GIF to a temporary file Gradio can serve; returns its path."""
+    folder = Path(tempfile.gettempdir()) / "studio-gifs"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{stem}.gif"
+    path.write_bytes(gif_bytes([upscale(f, DISPLAY_SIZE) for f in frames]))
+    return str(path)
+
+
+def model_picker(registry: Registry, task: str) -> gr.Dropdown:
+    names = registry.names(task)
+    return gr.Dropdown(names, value=names[0] if names else None, label="Model", interactive=True, scale=2)

@@ -1,0 +1,37 @@
+"""Tab 2, "Class-conditional": the explorer plus a class picker and a two-class mix."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..checkpoints import Registry, Spec
+from ..sampling import ClassSpec
+from .explorer import build_explorer
+
+NO_MIX = "(none)"
+
+
+def _class_controls(spec: Spec) -> list[gr.components.Component]:
+    labels = list(spec.labels)
+    main = gr.Dropdown(labels, value=labels[0], label="Class", interactive=True)
+    other = gr.Dropdown([NO_MIX, *labels], value=NO_MIX, label="Mix with", interactive=True)
+    amount = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mix amount",
+                       info="0: only the class above, 1: only the mixed-in class")
+    return [main, other, amount]
+
+
+def _class_updates(spec: Spec) -> list:
+    labels = list(spec.labels)
+    return [gr.Dropdown(choices=labels, value=labels[0]), gr.Dropdown(choices=[NO_MIX, *labels], value=NO_MIX)]
+
+
+def classes_of(main: str, other: str | None, amount: float) -> ClassSpec:
+    """Widget values -> the core's class spec: one class, or a weighting of two."""
+    if not other or other == NO_MIX or other == main:
+        return main
+    return {main: 1.0 - float(amount), other: float(amount)}
+
+
+def build(registry: Registry) -> dict | None:
+    return build_explorer(registry, task="conditional", train_kind="cgan", api_suffix="_class",
+                          add_class_controls=_class_controls, classes_of=classes_of, class_updates=_class_updates)

@@ -1,0 +1,65 @@
+"""Fixtures: tiny random checkpoints and image folders, made in each test's tmp_path."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from studio import save_checkpoint
+from studio.models import build
+
+LABELS = ["circles", "squares", "stripes"]
+
+
+def make_latent(root: Path, name: str = "tiny-latent", width: int = 8) -> Path:
+    torch.manual_seed(0)
+    return save_checkpoint(build("dcgan", {"z_dim": 16, "width": width}), name,
+                           {"task": "latent", "image_size": 64, "licence": "test"}, root=root)
+
+
+def make_conditional(root: Path, name: str = "tiny-classes") -> Path:
+    torch.manual_seed(1)
+    g = build("cgan", {"n_classes": len(LABELS), "z_dim": 16, "width": 8})
+    with torch.no_grad():  # random class-norm parameters, so that classes really differ
+        for p in g.parameters():
+            if p.dim() == 2 and p.shape[0] == len(LABELS):
+                p.normal_(0, 0.5)
+    return save_checkpoint(g, name, {"task": "conditional", "image_size": 64, "labels": LABELS}, root=root)
+
+
+@pytest.fixture
+def ckpt_root(tmp_path: Path) -> Path:
+    root = tmp_path / "checkpoints"
+    make_latent(root)
+    make_conditional(root)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_image_folder(root: Path, classes: list[str] | None = None, per_class: int = 6, size: int = 64) -> Path:
+    """Coloured shapes on white, one sub-folder per class (or flat), plus one corrupt file."""
+    rng = np.random.default_rng(0)
+    folders = [root / c for c in classes] if classes else [root]
+    for k, folder in enumerate(folders):
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            a = np.full((size, size, 3), 255, np.uint8)
+            c = rng.integers(0, 200, 3)
+            lo, hi = rng.integers(4, size // 3), rng.integers(2 * size // 3, size - 4)
+            if k % 2 == 0:
+                a[lo:hi, lo:hi] = c
+            else:
+                a[lo:hi:3, :] = c
+            Image.fromarray(a).save(folder / f"img{i}.png")
+    (folders[0] / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    return root

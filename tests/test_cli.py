@@ -1,0 +1,57 @@
+import json
+
+from PIL import Image
+
+from studio.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_list(ckpt_root, capsys):
+    code, out, _ = run(capsys, "list", "--checkpoints", str(ckpt_root))
+    assert code == 0 and "tiny-classes (conditional, cgan, 64px, 3 classes)" in out and "tiny-latent" in out
+    code, out, _ = run(capsys, "--checkpoints", str(ckpt_root), "list", "--json")
+    rows = json.loads(out)["checkpoints"]
+    assert [r["name"] for r in rows] == ["tiny-classes", "tiny-latent"]
+    assert rows[0]["labels"] == ["circles", "squares", "stripes"]
+
+
+def test_list_empty_says_how_to_train(tmp_path, capsys):
+    code, out, _ = run(capsys, "list", "--checkpoints", str(tmp_path))
+    assert code == 0 and "studio train" in out
+
+
+def test_sample_grid_and_dir(ckpt_root, tmp_path, capsys):
+    grid = tmp_path / "grid.png"
+    code, _, _ = run(capsys, "sample", "tiny-latent", "--seeds", "1,2,5-8", "--truncation", "0.7",
+                     "--out", str(grid), "--checkpoints", str(ckpt_root))
+    assert code == 0 and Image.open(grid).size == (3 * 66 + 2, 2 * 66 + 2)
+    out_dir = tmp_path / "seeds"
+    code, _, _ = run(capsys, "sample", "tiny-classes", "--seeds", "3-4", "--class", "circles=0.7,squares=0.3",
+                     "--out-dir", str(out_dir), "--checkpoints", str(ckpt_root))
+    assert code == 0 and sorted(p.name for p in out_dir.iterdir()) == ["seed3.png", "seed4.png"]
+
+
+def test_interpolate_gif(ckpt_root, tmp_path, capsys):
+    gif = tmp_path / "walk.gif"
+    code, _, _ = run(capsys, "interpolate", "tiny-classes", "--from", "1", "--to", "2", "--frames", "6",
+                     "--class", "stripes", "--out", str(gif), "--checkpoints", str(ckpt_root))
+    image = Image.open(gif)
+    assert code == 0 and image.format == "GIF" and image.n_frames == 10  # there and back
+
+
+def test_errors_are_one_line_without_traceback(ckpt_root, tmp_path, capsys):
+    for argv, message in [
+        (["sample", "nope", "--seeds", "1", "--out", str(tmp_path / "x.png")], "No checkpoint named 'nope'"),
+        (["sample", "../x", "--seeds", "1", "--out", str(tmp_path / "x.png")], "Invalid checkpoint name"),
+        (["sample", "tiny-latent", "--seeds", "-5", "--out", str(tmp_path / "x.png")], "out of range"),
+        (["sample", "tiny-latent", "--seeds", "1", "--truncation", "2", "--out", str(tmp_path / "x.png")], "Truncation"),
+        (["sample", "tiny-classes", "--seeds", "1", "--class", "hats", "--out", str(tmp_path / "x.png")], "Unknown class"),
+        (["sample", "tiny-latent", "--seeds", "1"], "--out"),
+    ]:
+        code, _, err = run(capsys, *argv, "--checkpoints", str(ckpt_root))
+        assert code == 2 and message in err and "Traceback" not in err
