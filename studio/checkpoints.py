@@ -145,6 +145,16 @@ def save_checkpoint(model: nn.Module, name: str, description: dict[str, Any], ro
     return root / name
 
 
+def update_metrics(folder: Path, metrics: dict[str, Any]) -> None:
+    """Merge `metrics` into `folder/studio.json` (atomic replace)."""
+    path = Path(folder) / SPEC_FILE
+    raw = json.loads(path.read_text())
+    raw["metrics"] = {**raw.get("metrics", {}), **metrics}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(raw, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
 def load_model(spec: Spec, device: torch.device | str = "cpu") -> nn.Module:
     """Build `spec`'s architecture, strictly load its weights, eval mode, no grad, on `device`."""
     model = build(spec.arch, spec.arch_args)

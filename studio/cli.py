@@ -103,6 +103,20 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    from .evaluation.evaluate import evaluate, print_json, report
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    result = evaluate(args.model, _registry(args), n=args.n, data=args.data, save=not args.no_save)
+    if args.json:
+        print_json(result)
+    else:
+        print(report(args.model, result))
+
+
 def parser() -> argparse.ArgumentParser:
     # --checkpoints is accepted before or after the sub-command.
     common = argparse.ArgumentParser(add_help=False)
@@ -167,6 +181,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--save-every", type=float, default=600, help="seconds between saves")
     s.add_argument("--resume", action="store_true")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("eval", parents=[common], help="measure a checkpoint on its held-out data")
+    s.add_argument("model")
+    s.add_argument("--n", type=int, default=2000, help="generated images")
+    s.add_argument("--data", help="data folder (default: the one recorded in studio.json)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--no-save", action="store_true", help="do not write the figures into studio.json")
+    s.add_argument("--threads", type=int)
+    s.set_defaults(func=cmd_eval)
     return p
 
 

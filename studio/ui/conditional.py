@@ -13,16 +13,17 @@ NO_MIX = "(none)"
 
 def _class_controls(spec: Spec) -> list[gr.components.Component]:
     labels = list(spec.labels)
-    main = gr.Dropdown(labels, value=labels[0], label="Class", interactive=True)
-    other = gr.Dropdown([NO_MIX, *labels], value=NO_MIX, label="Mix with", interactive=True)
+    main = gr.Dropdown(labels, value=labels[0], label="Class", interactive=True, elem_id="class-main")
+    other = gr.Dropdown([NO_MIX, *labels], value=NO_MIX, label="Mix with", interactive=True, elem_id="class-other")
     amount = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mix amount",
-                       info="0: only the class above, 1: only the mixed-in class")
+                       info="0: only the class above, 1: only the mixed-in class", elem_id="class-amount")
     return [main, other, amount]
 
 
 def _class_updates(spec: Spec) -> list:
+    """New choices for the class controls when the model changes (the mix amount stays)."""
     labels = list(spec.labels)
-    return [gr.Dropdown(choices=labels, value=labels[0]), gr.Dropdown(choices=[NO_MIX, *labels], value=NO_MIX)]
+    return [gr.update(choices=labels, value=labels[0]), gr.update(choices=[NO_MIX, *labels], value=NO_MIX), gr.update()]
 
 
 def classes_of(main: str, other: str | None, amount: float) -> ClassSpec:

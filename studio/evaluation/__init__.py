@@ -1,0 +1,1 @@
+"""Measuring models: a feature space, Fréchet and kernel distances, probes."""

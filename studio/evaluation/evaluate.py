@@ -1,0 +1,133 @@
+"""`studio eval`: measure a checkpoint against the held-out split of its data set.
+
+Every figure is printed beside its real-vs-real floor, so a number can be read
+without knowing the feature space: a perfect generator would score about the floor.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..checkpoints import Registry, Spec, update_metrics
+from ..data.folder import load_folder
+from ..errors import StudioError
+from ..sampling import latents
+from .efficientnet import load_efficientnet_lite0
+from .metrics import fd, kid, probe_accuracy, train_probe
+
+FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
+
+
+@torch.no_grad()
+def features(images: torch.Tensor, net: torch.nn.Module, batch: int = 50) -> np.ndarray:
+    """uint8 (N, 3, S, S) or float [-1, 1] images -> (N, 1280) float64 features."""
+    device = next(net.parameters()).device
+    out = []
+    for start in range(0, len(images), batch):
+        x = images[start:start + batch].to(device)
+        x = x.float() / 255 if x.dtype == torch.uint8 else (x.float().clamp(-1, 1) + 1) / 2  # [0, 1]
+        x = F.interpolate(x, size=(FEATURE_SIZE, FEATURE_SIZE), mode="bilinear", antialias=True, align_corners=False)
+        out.append(net(x).double().cpu().numpy())
+    return np.concatenate(out)
+
+
+@torch.no_grad()
+def generate(model: torch.nn.Module, n: int, labels: np.ndarray | None = None, seed_offset: int = 10_000_000) -> torch.Tensor:
+    """n generator outputs (N, 3, S, S) in [-1, 1] at psi 1, seeds from `seed_offset`, one class each."""
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, n, 100):
+        count = min(100, n - start)
+        z = latents(range(seed_offset + start, seed_offset + start + count), model.z_dim).to(device)
+        y = None
+        if labels is not None:
+            y = F.one_hot(torch.as_tensor(labels[start:start + count]), model.n_classes).float().to(device)
+        out.append(model(z, y).cpu())
+    return torch.cat(out)
+
+
+def data_folder(spec: Spec, data: str | None) -> Path:
+    path = Path(data or spec.raw.get("data", {}).get("path", ""))
+    if not data and not path.is_dir():
+        raise StudioError(f"The data set of {spec.name} is not at {path!s}; pass --data DIR.")
+    if not path.is_dir():
+        raise StudioError(f"Data folder {path} does not exist.")
+    return path
+
+
+def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, seed: int = 0) -> dict:
+    """FD and KID against held-out real images (+ per-class probe accuracy for conditional models)."""
+    t0 = time.monotonic()
+    conditional = spec.task == "conditional"
+    classes = list(spec.labels) if conditional else None
+    heldout = load_folder(data, spec.image_size, conditional=conditional, split="heldout", classes=classes)
+    train = load_folder(data, spec.image_size, conditional=conditional, split="train", classes=classes)
+    if len(heldout.images) < 20:
+        raise StudioError(f"{data} has only {len(heldout.images)} held-out images; rebuild it with a held-out split.")
+    net = load_efficientnet_lite0()
+    rng = np.random.default_rng(seed)
+    # Generated classes follow the held-out class frequencies, so FD compares like with like.
+    gen_labels = rng.choice(heldout.labels.numpy(), n) if conditional else None
+    f_gen = features(generate(model, n, gen_labels), net)
+    f_held = features(heldout.images, net)
+    train_idx = rng.choice(len(train.images), min(n, len(train.images)), replace=False)
+    f_train = features(train.images[train_idx], net)
+    half = rng.permutation(len(f_held))
+    a, b = f_held[half[: len(half) // 2]], f_held[half[len(half) // 2:]]
+    result = {
+        "feature_space": "EfficientNet-Lite0 (ImageNet) pooled 1280-d, 224 px; not Inception FID",
+        "n_generated": n, "n_heldout": len(f_held), "n_train_sample": len(f_train),
+        "fd": round(fd(f_gen, f_held), 3),
+        "fd_floor_train_vs_heldout": round(fd(f_train, f_held), 3),
+        "fd_floor_heldout_halves": round(fd(a, b), 3),
+        "kid": round(kid(f_gen, f_held), 5),
+        "kid_floor_train_vs_heldout": round(kid(f_train, f_held), 5),
+    }
+    if conditional:
+        probe = train_probe(features(train.images, net), train.labels.numpy(), len(classes))
+        real_acc = probe_accuracy(probe, f_held, heldout.labels.numpy(), len(classes))
+        gen_acc = probe_accuracy(probe, f_gen, gen_labels, len(classes))
+        result["probe"] = {c: {"real_heldout": round(r, 3), "generated": round(g, 3),
+                               "ratio": round(g / r, 3) if r > 0 else None}
+                           for c, r, g in zip(classes, real_acc, gen_acc)}
+        ratios = [v["ratio"] for v in result["probe"].values() if v["ratio"] is not None]
+        result["probe_min_ratio"] = min(ratios) if ratios else None
+    result["seconds"] = round(time.monotonic() - t0, 1)
+    return result
+
+
+def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = None, save: bool = True) -> dict:
+    """Measure checkpoint `name`; with `save`, store the figures in its studio.json."""
+    spec = registry.spec(name)
+    if spec.task not in ("latent", "conditional"):
+        raise StudioError(f"`studio eval` measures GAN checkpoints here; {name} is a {spec.task} model.")
+    if not 20 <= n <= 50_000:
+        raise StudioError(f"--n must be between 20 and 50000, got {n}.")
+    result = evaluate_gan(registry.get(name), spec, data_folder(spec, data), n)
+    if save:
+        update_metrics(spec.path, result)
+        registry.refresh()
+    return result
+
+
+def report(name: str, result: dict) -> str:
+    """Human-readable lines: each figure beside its floor."""
+    lines = [f"{name}: {result['n_generated']} generated vs {result['n_heldout']} held-out real images "
+             f"({result['feature_space']})",
+             f"  FD  {result['fd']:10.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}, "
+             f"held-out halves {result['fd_floor_heldout_halves']:.3f}",
+             f"  KID {result['kid']:10.5f}   floor: train vs held-out {result['kid_floor_train_vs_heldout']:.5f}"]
+    for cls, row in result.get("probe", {}).items():
+        lines.append(f"  probe {cls:16s} generated {row['generated']:.3f}  real held-out {row['real_heldout']:.3f}  "
+                     f"ratio {row['ratio']}")
+    return "\n".join(lines)
+
+
+def print_json(result: dict) -> None:
+    print(json.dumps(result, indent=2))

@@ -1,0 +1,67 @@
+"""Metrics against direct computations, and `studio eval` end to end on a tiny data set."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from studio import Registry
+from studio.cli import main
+from studio.evaluation.efficientnet import load_efficientnet_lite0
+from studio.evaluation.metrics import fd, kid, probe_accuracy, train_probe
+
+from .conftest import make_conditional, make_image_folder
+
+
+def test_fd_of_a_set_with_itself_is_zero_and_grows_with_noise():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 16))
+    assert abs(fd(a, a)) < 1e-6
+    small, large = fd(a, a + rng.normal(0, 0.1, a.shape)), fd(a, a + rng.normal(0, 1.0, a.shape))
+    assert 0 < small < large
+
+
+def test_fd_matches_the_closed_form_for_diagonal_gaussians():
+    rng = np.random.default_rng(1)
+    a = rng.normal(0, 1, size=(20000, 3))
+    b = rng.normal(2, 2, size=(20000, 3))
+    expected = 3 * 2**2 + 3 * (1 + 4 - 2 * 2)  # |mu|^2 + tr(S1 + S2 - 2 sqrt(S1 S2))
+    assert fd(a, b) == pytest.approx(expected, rel=0.05)
+
+
+def test_kid_is_near_zero_for_one_distribution_and_positive_for_two():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(300, 8)), rng.normal(size=(300, 8))
+    same = abs(kid(a, b, subsets=10, subset_size=200))
+    shifted = kid(a, b + 0.3, subsets=10, subset_size=200)
+    assert same < 0.1 * shifted < kid(a, b + 1.0, subsets=10, subset_size=200)
+
+
+def test_probe_separates_separable_classes():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(-2, 1, (50, 4)), rng.normal(2, 1, (50, 4))])
+    y = np.array([0] * 50 + [1] * 50)
+    probe = train_probe(x, y, 2)
+    assert min(probe_accuracy(probe, x, y, 2)) > 0.95
+
+
+def test_feature_network_recognises_a_cat():
+    skimage_data = pytest.importorskip("skimage.data")
+    net = load_efficientnet_lite0()
+    cat = torch.from_numpy(skimage_data.chelsea().copy()).permute(2, 0, 1)[None].float() / 255
+    cat = torch.nn.functional.interpolate(cat, size=(224, 224), mode="bilinear", antialias=True)
+    assert net(cat, logits=True).argmax().item() in range(281, 286)  # ImageNet's domestic cats
+
+
+def test_eval_command_writes_figures(tmp_path, capsys):
+    data = make_image_folder(tmp_path / "data", classes=["circles", "squares", "stripes"], per_class=20)
+    files = sorted(p.relative_to(data).as_posix() for p in data.rglob("img1*.png"))
+    (data / "dataset.json").write_text(json.dumps({"heldout": {"files": files}}))
+    root = tmp_path / "ck"
+    make_conditional(root, "c")
+    assert main(["eval", "c", "--n", "30", "--data", str(data), "--checkpoints", str(root), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["fd"] > 0 and result["fd_floor_heldout_halves"] >= 0
+    assert set(result["probe"]) == {"circles", "squares", "stripes"}
+    assert Registry(root).spec("c").raw["metrics"]["fd"] == result["fd"]
