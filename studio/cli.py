@@ -88,15 +88,30 @@ def cmd_data(args: argparse.Namespace) -> None:
     if args.kind == "emoji":
         from .data.emoji import build_emoji
 
-        info = build_emoji(Path(args.out), size=args.size)
+        info = build_emoji(Path(args.out), size=args.size or 64)
         print(f"wrote {info['total']} images in {len(info['classes'])} classes to {args.out}")
+    else:
+        from .data.openmoji import build_openmoji
+
+        info = build_openmoji(Path(args.out), size=args.size or 128)
+        print(f"wrote {info['total']} line-art/colour pairs to {args.out}")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    if args.kind == "pix2pix":
+        from .train.pix2pix import Pix2PixConfig, train_pix2pix
+
+        cfg = Pix2PixConfig(data=args.data, name=args.name, recipe=args.recipe, epochs=args.epochs,
+                            batch=args.batch or 16, image_size=args.image_size or 128, width=args.width or 32,
+                            seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
+                            save_every_s=args.save_every)
+        print(f"wrote {train_pix2pix(cfg, resume=args.resume, max_images=args.max_images)}")
+        return
     from .train.gan import GanConfig, train_gan
 
     cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
-                    epochs=args.epochs, batch=args.batch, width=args.width, z_dim=args.z_dim, augment=args.augment,
+                    epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
+                    z_dim=args.z_dim, augment=args.augment,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every)
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
@@ -159,19 +174,22 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("data", parents=[common], help="build a training data set")
-    s.add_argument("kind", choices=["emoji"])
+    s.add_argument("kind", choices=["emoji", "openmoji"], help="emoji: 64 px colour emoji with classes; "
+                   "openmoji: line-art -> colour pairs for pix2pix")
     s.add_argument("--out", required=True)
-    s.add_argument("--size", type=int, default=64)
+    s.add_argument("--size", type=int, help="picture size (default 64 for emoji, 128 for openmoji)")
     s.set_defaults(func=cmd_data)
 
     s = sub.add_parser("train", parents=[common], help="train a model and write a checkpoint")
-    s.add_argument("kind", choices=["dcgan", "cgan"])
-    s.add_argument("--data", required=True, help="image folder (one sub-folder per class for cgan)")
+    s.add_argument("kind", choices=["dcgan", "cgan", "pix2pix"])
+    s.add_argument("--data", required=True, help="image folder (one sub-folder per class for cgan; "
+                   "sketch/ + color/ or side-by-side A|B pictures for pix2pix)")
     s.add_argument("--name", required=True)
     s.add_argument("--recipe", choices=["studio", "reference"], default="studio")
     s.add_argument("--epochs", type=float, default=100)
     s.add_argument("--max-images", type=int, help="stop after this many images seen (overrides --epochs)")
-    s.add_argument("--batch", type=int, default=64)
+    s.add_argument("--batch", type=int, help="default 64 (GANs), 16 (pix2pix)")
+    s.add_argument("--image-size", type=int, help="default 64 (GANs), 128 (pix2pix)")
     s.add_argument("--width", type=int)
     s.add_argument("--z-dim", type=int)
     s.add_argument("--augment", help="DiffAugment policy, e.g. color,translation,cutout ('' for none)")

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import load_folder
+from ..data.pairs import load_pairs
 from ..errors import StudioError
 from ..sampling import latents
 from .efficientnet import load_efficientnet_lite0
@@ -102,14 +103,42 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
     return result
 
 
+@torch.no_grad()
+def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
+    """L1 and PSNR of the outputs on held-out pairs, and FD of outputs vs held-out pictures."""
+    t0 = time.monotonic()
+    heldout = load_pairs(data, spec.image_size, split="heldout")
+    train = load_pairs(data, spec.image_size, split="train")
+    device = next(model.parameters()).device
+    outputs = torch.cat([model(heldout.sketches[i:i + 32].float().div(127.5).sub(1).to(device)).cpu()
+                         for i in range(0, len(heldout.names), 32)])  # (N, 3, S, S) in [-1, 1]
+    target = heldout.pictures.float() / 127.5 - 1
+    error = (outputs.clamp(-1, 1) - target).abs().mean(dim=(1, 2, 3))  # per pair, on the [-1, 1] scale
+    mse = ((outputs.clamp(-1, 1) - target) / 2).square().mean(dim=(1, 2, 3))  # on the [0, 1] scale
+    net = load_efficientnet_lite0()
+    f_out, f_held = features(outputs, net), features(heldout.pictures, net)
+    f_train = features(train.pictures[: max(len(heldout.names), 500)], net)
+    return {
+        "feature_space": "EfficientNet-Lite0 (ImageNet) pooled 1280-d, 224 px; not Inception FID",
+        "n_heldout": len(heldout.names),
+        "l1": round(error.mean().item(), 4),
+        "psnr_db": round((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item(), 2),
+        "l1_floor_white": round((1 - target).abs().mean().item(), 4),  # an all-white output, for scale
+        "fd": round(fd(f_out, f_held), 3),
+        "fd_floor_train_vs_heldout": round(fd(f_train, f_held), 3),
+        "seconds": round(time.monotonic() - t0, 1),
+    }
+
+
 def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = None, save: bool = True) -> dict:
     """Measure checkpoint `name`; with `save`, store the figures in its studio.json."""
     spec = registry.spec(name)
-    if spec.task not in ("latent", "conditional"):
-        raise StudioError(f"`studio eval` measures GAN checkpoints here; {name} is a {spec.task} model.")
     if not 20 <= n <= 50_000:
         raise StudioError(f"--n must be between 20 and 50000, got {n}.")
-    result = evaluate_gan(registry.get(name), spec, data_folder(spec, data), n)
+    if spec.task == "sketch":
+        result = evaluate_pix2pix(registry.get(name), spec, data_folder(spec, data))
+    else:
+        result = evaluate_gan(registry.get(name), spec, data_folder(spec, data), n)
     if save:
         update_metrics(spec.path, result)
         registry.refresh()
@@ -118,6 +147,11 @@ def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = No
 
 def report(name: str, result: dict) -> str:
     """Human-readable lines: each figure beside its floor."""
+    if "psnr_db" in result:
+        return (f"{name}: {result['n_heldout']} held-out pairs ({result['feature_space']})\n"
+                f"  L1   {result['l1']:.4f}   (an all-white picture: {result['l1_floor_white']:.4f})\n"
+                f"  PSNR {result['psnr_db']:.2f} dB\n"
+                f"  FD   {result['fd']:.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}")
     lines = [f"{name}: {result['n_generated']} generated vs {result['n_heldout']} held-out real images "
              f"({result['feature_space']})",
              f"  FD  {result['fd']:10.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}, "

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import platform
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,15 +23,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..checkpoints import check_name, save_checkpoint
+from ..checkpoints import save_checkpoint
 from ..data.folder import load_folder
-from ..data.packages import data_dir
 from ..errors import StudioError
 from ..images import save_grid
 from ..models import build
 from .augment import diff_augment
-from .plot import plot_losses
-from .state import load_state, save_state, state_exists
+from .run import Run, ema_beta, ema_update
 
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
@@ -73,12 +69,6 @@ class GanConfig:
 
 
 @torch.no_grad()
-def ema_update(ema: torch.nn.Module, model: torch.nn.Module, beta: float) -> None:
-    for p_ema, p in zip(ema.parameters(), model.parameters()):
-        p_ema.lerp_(p, 1.0 - beta)
-
-
-@torch.no_grad()
 def recalibrate_batchnorm(g: torch.nn.Module, n_classes: int, z_dim: int, batches: int = 16, batch: int = 64) -> None:
     """Recompute BatchNorm running statistics for these weights (the EMA copy never ran in train mode)."""
     bns = [m for m in g.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -99,16 +89,11 @@ def recalibrate_batchnorm(g: torch.nn.Module, n_classes: int, z_dim: int, batche
 
 def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = None) -> Path:
     """Train (or continue training) and write `checkpoints/<name>`; returns the checkpoint path."""
-    check_name(cfg.name)
     if cfg.recipe not in RECIPES:
         raise StudioError(f"Unknown recipe {cfg.recipe!r}; choose {', '.join(RECIPES)}.")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     r = cfg.resolved()
-    run = Path(cfg.run_dir) if cfg.run_dir else data_dir() / "runs" / cfg.name
-    run.mkdir(parents=True, exist_ok=True)
-    state_path = run / "state"
-
     data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train")
     n_classes = len(data.classes)
     meta = Path(cfg.data) / "dataset.json"
@@ -130,22 +115,14 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(g.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
-    modules, optimizers = {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d}
-
-    info = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": asdict(cfg)}
-    if resume:
-        if not state_exists(state_path):
-            raise StudioError(f"--resume: no saved state in {run}.")
-        info = load_state(state_path, modules, optimizers)
-        print(f"resumed at step {info['step']}, {info['images_seen']} images seen")
-    elif state_exists(state_path):
-        raise StudioError(f"{run} already holds a run; pass --resume to continue it or choose another --name.")
+    run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
+              asdict(cfg), resume, cfg.save_every_s, ["loss_d", "loss_g"])
+    info = run.info
 
     total_images = max_images or int(cfg.epochs * len(data.images))
     fixed_gen = torch.Generator().manual_seed(cfg.seed + 777)
     fixed_z = torch.randn(64, r["z_dim"], generator=fixed_gen)
     fixed_y = F.one_hot(torch.arange(64) % n_classes, n_classes).float() if n_classes else None
-    log = (run / "losses.jsonl").open("a")
 
     def write_checkpoint() -> Path:
         shipped = g_ema if r["ema_kimg"] > 0 else g
@@ -153,7 +130,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         if r["ema_kimg"] > 0:
             recalibrate_batchnorm(shipped, n_classes, r["z_dim"])
         shipped.eval()
-        save_grid(shipped, fixed_z, fixed_y, run / f"samples-{info['images_seen']:09d}.png")
+        save_grid(shipped, fixed_z, fixed_y, run.path / f"samples-{info['images_seen']:09d}.png")
         description = {
             "task": "conditional" if cfg.conditional else "latent",
             "image_size": cfg.image_size,
@@ -164,16 +141,13 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
                      "heldout": {k: v for k, v in dataset.get("heldout", {}).items() if k != "files"}},
             "recipe": {"name": cfg.recipe, **r, "batch": cfg.batch, "d_arch_args": d_args, "loss": "non-saturating logistic",
                        "optimizer": "Adam"},
-            "training": {"images_seen": info["images_seen"], "steps": info["step"],
-                         "seconds": round(info["seconds"], 1), "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-                         "torch_threads": torch.get_num_threads(), "device": "cpu"},
+            "training": run.training_record(),
             "metrics": cfg.extra.get("metrics", {}),
         }
         return save_checkpoint(shipped, cfg.name, description, root=cfg.checkpoints, half=cfg.half)
 
     g.train(), d.train()
-    last_save, last_sample = time.monotonic(), info["images_seen"]
-    t0 = time.monotonic() - info["seconds"]
+    last_sample = info["images_seen"]
     bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05)
     n = len(data.images)
     while info["images_seen"] < total_images:
@@ -202,31 +176,18 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         loss_g.backward()
         opt_g.step()
 
-        info["step"] += 1
-        info["images_seen"] += cfg.batch
+        run.step(cfg.batch, {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
+                             "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item()})
         if r["ema_kimg"] > 0:
-            # Half-life in images, ramped up over the first images (StyleGAN2's rampup 0.05).
-            ema_nimg = min(r["ema_kimg"] * 1000, info["images_seen"] * 0.05)
-            ema_update(g_ema, g, 0.5 ** (cfg.batch / max(ema_nimg, 1e-8)))
-        info["seconds"] = time.monotonic() - t0
+            ema_update(g_ema, g, ema_beta(info["images_seen"], cfg.batch, r["ema_kimg"]))
         bar.update(cfg.batch)
         if info["step"] % 20 == 0:
-            row = {"step": info["step"], "images": info["images_seen"], "seconds": round(info["seconds"], 2),
-                   "loss_d": round(loss_d.item(), 4), "loss_g": round(loss_g.item(), 4),
-                   "d_real": round(d_real.mean().item(), 3), "d_fake": round(d_fake.mean().item(), 3)}
-            log.write(json.dumps(row) + "\n")
-            bar.set_postfix(loss_d=row["loss_d"], loss_g=row["loss_g"])
-        done = info["images_seen"] >= total_images
-        if done or time.monotonic() - last_save > cfg.save_every_s:
-            log.flush()
-            save_state(state_path, modules, optimizers, info)
-            write_checkpoint()
-            plot_losses(run / "losses.jsonl", run / "losses.png", ["loss_d", "loss_g"])
-            last_save = time.monotonic()
-        elif info["images_seen"] - last_sample >= cfg.sample_every_img:
+            bar.set_postfix(loss_d=round(loss_d.item(), 3), loss_g=round(loss_g.item(), 3))
+        saved = run.maybe_save(info["images_seen"] >= total_images, write_checkpoint)
+        if not saved and info["images_seen"] - last_sample >= cfg.sample_every_img:
             sampler = g_ema if r["ema_kimg"] > 0 else g
-            save_grid(sampler, fixed_z, fixed_y, run / f"samples-{info['images_seen']:09d}-raw.png", train_mode_bn=True)
+            save_grid(sampler, fixed_z, fixed_y, run.path / f"samples-{info['images_seen']:09d}-raw.png", train_mode_bn=True)
             last_sample = info["images_seen"]
     bar.close()
-    log.close()
+    run.close()
     return Path(cfg.checkpoints) / cfg.name

@@ -1,0 +1,89 @@
+"""What every trainer shares: the run folder, starting or resuming, EMA, the save cadence."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..checkpoints import check_name
+from ..data.packages import data_dir
+from ..errors import StudioError
+from .plot import plot_losses
+from .state import load_state, save_state, state_exists
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, beta: float) -> None:
+    for p_ema, p in zip(ema.parameters(), model.parameters()):
+        p_ema.lerp_(p, 1.0 - beta)
+
+
+def ema_beta(images_seen: int, batch: int, ema_kimg: float) -> float:
+    """Decay for a half-life of `ema_kimg` thousand images, ramped up over the first
+    images (StyleGAN2's ramp-up 0.05) so that early EMA weights are not the initial noise."""
+    ema_nimg = min(ema_kimg * 1000, images_seen * 0.05)
+    return 0.5 ** (batch / max(ema_nimg, 1e-8))
+
+
+def machine() -> str:
+    return f"{platform.machine()} {platform.processor() or ''}".strip()
+
+
+class Run:
+    """A training run's folder: resumable state, loss log and plot, periodic saves."""
+
+    def __init__(self, name: str, run_dir: str | None, modules: dict[str, torch.nn.Module],
+                 optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
+                 save_every_s: float, plot_keys: list[str]):
+        check_name(name)
+        self.path = Path(run_dir) if run_dir else data_dir() / "runs" / name
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.state = self.path / "state"
+        self.modules, self.optimizers = modules, optimizers
+        self.save_every_s, self.plot_keys = save_every_s, plot_keys
+        self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
+        if resume:
+            if not state_exists(self.state):
+                raise StudioError(f"--resume: no saved state in {self.path}.")
+            self.info = load_state(self.state, modules, optimizers)
+            print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
+        elif state_exists(self.state):
+            raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
+        self.log = (self.path / "losses.jsonl").open("a")
+        self._t0 = time.monotonic() - self.info["seconds"]
+        self._last_save = time.monotonic()
+
+    def step(self, batch: int, losses: dict[str, float]) -> None:
+        """Count one optimisation step; log losses every 20 steps."""
+        self.info["step"] += 1
+        self.info["images_seen"] += batch
+        self.info["seconds"] = time.monotonic() - self._t0
+        if self.info["step"] % 20 == 0:
+            row = {"step": self.info["step"], "images": self.info["images_seen"],
+                   "seconds": round(self.info["seconds"], 2), **{k: round(v, 4) for k, v in losses.items()}}
+            self.log.write(json.dumps(row) + "\n")
+
+    def maybe_save(self, done: bool, write_checkpoint: Callable[[], Any]) -> bool:
+        """Save state and checkpoint when done or every `save_every_s`; True if it saved."""
+        if not done and time.monotonic() - self._last_save < self.save_every_s:
+            return False
+        self.log.flush()
+        save_state(self.state, self.modules, self.optimizers, self.info)
+        write_checkpoint()
+        plot_losses(self.path / "losses.jsonl", self.path / "losses.png", self.plot_keys)
+        self._last_save = time.monotonic()
+        return True
+
+    def training_record(self) -> dict[str, Any]:
+        """What studio.json records about the training itself."""
+        return {"images_seen": self.info["images_seen"], "steps": self.info["step"],
+                "seconds": round(self.info["seconds"], 1), "machine": machine(),
+                "torch_threads": torch.get_num_threads(), "device": "cpu"}
+
+    def close(self) -> None:
+        self.log.close()
