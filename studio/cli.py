@@ -132,6 +132,51 @@ def cmd_eval(args: argparse.Namespace) -> None:
         print(report(args.model, result))
 
 
+def cmd_stylize(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from .style.engine import stylize
+
+    blend = None
+    if args.style_blend:
+        try:
+            blend = [float(w) for w in args.style_blend.split(",")]
+        except ValueError:
+            raise StudioError(f"--style-blend takes numbers like 0.7,0.3, got {args.style_blend!r}.") from None
+    steps = stylize(args.content, args.style, size=args.size, steps=args.steps, optimizer=args.optimizer,
+                    style_weight=args.style_weight, content_weight=args.content_weight, tv_weight=args.tv_weight,
+                    style_blend=blend, style_scale=args.style_scale, preserve_colors=args.preserve_colors,
+                    init=args.init, multiscale=not args.no_multiscale, seed=args.seed, weights=args.vgg_weights,
+                    image_every=max(1, args.steps))
+    log = open(args.log, "w") if args.log else None
+    last = None
+    try:
+        with tqdm(total=args.steps, unit="step", desc="stylize") as bar:
+            for step in steps:
+                if step.weights_source:
+                    tqdm.write(f"VGG19 weights: {step.weights_source}")
+                for note in step.notes:
+                    tqdm.write(f"note: {note}")
+                if log:
+                    log.write(json.dumps(step.as_dict()) + "\n")
+                bar.update(1)
+                bar.set_postfix(total=f"{step.total:.4g}", size=step.size)
+                if step.image is not None:
+                    last = step.image
+    finally:
+        if log:
+            log.close()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    last.save(args.out)
+    print(f"wrote {args.out}")
+
+
+def cmd_fetch(args: argparse.Namespace) -> None:
+    from .style.vgg import fetch_vgg19
+
+    print(f"VGG19 features saved at {fetch_vgg19(args.checkpoints)}")
+
+
 def parser() -> argparse.ArgumentParser:
     # --checkpoints is accepted before or after the sub-command.
     common = argparse.ArgumentParser(add_help=False)
@@ -199,6 +244,30 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--save-every", type=float, default=600, help="seconds between saves")
     s.add_argument("--resume", action="store_true")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("stylize", parents=[common], help="neural style transfer (VGG19 Gram matrices)")
+    s.add_argument("--content", required=True)
+    s.add_argument("--style", required=True, action="append", help="repeat for several styles")
+    s.add_argument("--style-blend", help="weights of the styles, e.g. 0.7,0.3")
+    s.add_argument("--size", type=int, default=384, help="longer side of the result")
+    s.add_argument("--steps", type=int, default=200)
+    s.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
+    s.add_argument("--style-weight", type=float, default=1e6)
+    s.add_argument("--content-weight", type=float, default=1.0)
+    s.add_argument("--tv-weight", type=float, default=10.0)
+    s.add_argument("--style-scale", type=float, default=1.0, help="style picture size relative to the result")
+    s.add_argument("--preserve-colors", action="store_true", help="transfer luminance only, keep the content's colours")
+    s.add_argument("--init", choices=["content", "noise"], default="content")
+    s.add_argument("--no-multiscale", action="store_true", help="optimise at full size only")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--vgg-weights", help="safetensors/.pth VGG19 state dict, or 'random' (tests only)")
+    s.add_argument("--out", required=True)
+    s.add_argument("--log", help="JSONL file: one line of losses per step")
+    s.set_defaults(func=cmd_stylize)
+
+    s = sub.add_parser("fetch", parents=[common], help="download weights that cannot ship (needs internet once)")
+    s.add_argument("what", choices=["vgg19"])
+    s.set_defaults(func=cmd_fetch)
 
     s = sub.add_parser("eval", parents=[common], help="measure a checkpoint on its held-out data")
     s.add_argument("model")
