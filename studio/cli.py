@@ -81,7 +81,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         if not sep or not user or not password:
             raise StudioError("--auth takes USER:PASSWORD.")
         auth = (user, password)
-    serve(checkpoints=args.checkpoints, host=args.host, port=args.port, share=args.share, auth=auth)
+    serve(checkpoints=args.checkpoints, host=args.host, port=args.port, share=args.share, auth=auth,
+          vgg_weights=args.vgg_weights)
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -171,6 +172,23 @@ def cmd_stylize(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_sketch(args: argparse.Namespace) -> None:
+    from .sketch import sketch_to_image
+
+    picture = sketch_to_image(_registry(args).get(args.model), args.input)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    picture.save(args.out)
+    print(f"wrote {args.out}")
+
+
+def cmd_edges(args: argparse.Namespace) -> None:
+    from .sketch import edges
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    edges(args.input, detail=args.detail).save(args.out)
+    print(f"wrote {args.out}")
+
+
 def cmd_fetch(args: argparse.Namespace) -> None:
     from .style.vgg import fetch_vgg19
 
@@ -216,6 +234,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=7860)
     s.add_argument("--share", action="store_true", help="also make a public share link")
     s.add_argument("--auth", help="USER:PASSWORD required to open the app")
+    s.add_argument("--vgg-weights", help="VGG19 weights file for style transfer ('random': tests only)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("data", parents=[common], help="build a training data set")
@@ -264,6 +283,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--log", help="JSONL file: one line of losses per step")
     s.set_defaults(func=cmd_stylize)
+
+    s = sub.add_parser("sketch", parents=[common], help="turn a line drawing into a picture")
+    s.add_argument("model")
+    s.add_argument("--input", required=True, help="PNG/JPEG line drawing, black on white or white on black")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_sketch)
+
+    s = sub.add_parser("edges", parents=[common], help="trace a photo's outlines as line art")
+    s.add_argument("--input", required=True)
+    s.add_argument("--detail", type=float, default=0.4, help="0 (outlines only) to 1 (fine lines)")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_edges)
 
     s = sub.add_parser("fetch", parents=[common], help="download weights that cannot ship (needs internet once)")
     s.add_argument("what", choices=["vgg19"])

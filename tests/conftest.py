@@ -32,6 +32,20 @@ def make_conditional(root: Path, name: str = "tiny-classes") -> Path:
     return save_checkpoint(g, name, {"task": "conditional", "image_size": 64, "labels": LABELS}, root=root)
 
 
+def make_sketch(root: Path, name: str = "tiny-sketch") -> Path:
+    torch.manual_seed(2)
+    return save_checkpoint(build("pix2pix-unet", {"image_size": 64, "width": 4}), name,
+                           {"task": "sketch", "image_size": 64, "licence": "test"}, root=root)
+
+
+def make_all(root: Path) -> Path:
+    """One tiny checkpoint of every kind, for app and browser tests."""
+    make_latent(root)
+    make_conditional(root)
+    make_sketch(root)
+    return root
+
+
 @pytest.fixture
 def ckpt_root(tmp_path: Path) -> Path:
     root = tmp_path / "checkpoints"

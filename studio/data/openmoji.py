@@ -15,6 +15,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
@@ -46,7 +47,7 @@ def build_openmoji(out: Path, size: int = 128, heldout_fraction: float = 0.1, se
     rng = random.Random(seed)
     (out / "sketch").mkdir(parents=True, exist_ok=True)
     (out / "color").mkdir(parents=True, exist_ok=True)
-    names, groups, skipped, heldout = [], {}, 0, []
+    names, groups, skipped, empty, heldout = [], {}, 0, 0, []
     for entry in tqdm(entries, desc="openmoji", unit="pair"):
         hexcode = entry["hexcode"]
         black = root / "package/black/svg" / f"{hexcode}.svg"
@@ -55,6 +56,9 @@ def build_openmoji(out: Path, size: int = 128, heldout_fraction: float = 0.1, se
             sketch, picture = render_svg(black, size), render_svg(colour, size)
         except (OSError, ValueError, RuntimeError):
             skipped += 1
+            continue
+        if (np.asarray(sketch.convert("L")) < 128).sum() < 20:  # no line art to learn from
+            empty += 1
             continue
         sketch.save(out / "sketch" / f"{hexcode}.png")
         picture.save(out / "color" / f"{hexcode}.png")
@@ -66,7 +70,7 @@ def build_openmoji(out: Path, size: int = 128, heldout_fraction: float = 0.1, se
         "name": "openmoji-pairs", "image_size": size, "task": "sketch",
         "sources": {"openmoji": SOURCE}, "licence": SOURCE["licence"],
         "excluded": {"groups": list(EXCLUDED_GROUPS), "skin_tones": True},
-        "total": len(names), "skipped_unreadable": skipped,
+        "total": len(names), "skipped_unreadable": skipped, "skipped_empty_sketch": empty,
         "counts": dict(sorted(Counter(groups.values()).items())),
         "groups": groups,
         "heldout": {"fraction": heldout_fraction, "seed": seed, "by": "emoji", "names": sorted(heldout)},

@@ -102,17 +102,23 @@ def features_file(root: str | Path | None = None) -> Path:
     return Path(root or default_root()) / "vgg19" / FEATURES_FILE
 
 
+def find_weights(root: str | Path | None = None) -> Path | None:
+    """The weights file that `resolve_weights(None)` would read, without reading it."""
+    if os.environ.get("STUDIO_VGG_WEIGHTS"):
+        return Path(os.environ["STUDIO_VGG_WEIGHTS"])
+    return next((p for p in (features_file(root), torchvision_cache()) if p.exists()), None)
+
+
 def resolve_weights(weights: str | Path | None = None, root: str | Path | None = None) -> tuple[dict[str, torch.Tensor], str]:
     """(features state dict, where it came from), or a StudioError saying how to get weights."""
-    weights = weights if weights is not None else os.environ.get("STUDIO_VGG_WEIGHTS") or None
     if weights is not None and str(weights) == RANDOM:
         return random_state(), "random weights (for tests and benchmarks only: the pictures mean nothing)"
     if weights is not None:
         return _read_file(Path(weights)), str(weights)
-    for candidate in (features_file(root), torchvision_cache()):
-        if candidate.exists():
-            return _read_file(candidate), str(candidate)
-    raise StudioError(HOW_TO_GET)
+    found = find_weights(root)
+    if found is None:
+        raise StudioError(HOW_TO_GET)
+    return _read_file(found), str(found)
 
 
 def fetch_vgg19(root: str | Path | None = None) -> Path:

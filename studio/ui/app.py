@@ -8,7 +8,7 @@ import gradio as gr
 
 from ..checkpoints import Registry
 from ..errors import StudioError
-from . import conditional, latent
+from . import conditional, latent, sketch, style
 
 QUEUE_SIZE = int(os.environ.get("STUDIO_QUEUE_SIZE", "32"))  # requests waiting past this are refused
 MAX_UPLOAD = os.environ.get("STUDIO_MAX_UPLOAD", "20mb")
@@ -19,18 +19,29 @@ CSS = """
 """
 
 
-def build_app(registry: Registry | None = None) -> gr.Blocks:
-    """The Blocks app over `registry` (default: the default checkpoint folder)."""
+def build_app(registry: Registry | None = None, vgg_weights: str | None = None) -> gr.Blocks:
+    """The Blocks app over `registry` (default: the default checkpoint folder).
+
+    `vgg_weights` is passed to style transfer (a file, or "random" for tests)."""
     registry = registry or Registry()
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown("# Studio\nExplore GANs trained by the studio: move the seed and truncation, "
-                    "click a neighbour, walk between two seeds.", elem_id="studio-header")
+        gr.Markdown("# Studio\nExplore GANs trained by the studio, turn a drawing into a picture, "
+                    "restyle a photo after a painting.",
+                    elem_id="studio-header")
         loads = []
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Latent explorer", id="latent"):
                 loads.append(latent.build(registry))
             with gr.Tab("Class-conditional", id="conditional"):
                 loads.append(conditional.build(registry))
+            with gr.Tab("Sketch to image", id="sketch"):
+                sketch_parts = sketch.build(registry)
+            with gr.Tab("Style transfer", id="style"):
+                style_content = style.build(vgg_weights)
+        if sketch_parts is not None:
+            result, send = sketch_parts
+            send.click(lambda picture: (picture, gr.Tabs(selected="style")), [result], [style_content, tabs],
+                       api_visibility="private")
         for load in filter(None, loads):
             demo.load(**load, concurrency_id="device", api_visibility="private")
         if registry.problems:
@@ -45,9 +56,9 @@ def launch_kwargs() -> dict:
 
 
 def serve(checkpoints: str | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-          auth: tuple[str, str] | None = None) -> None:
+          auth: tuple[str, str] | None = None, vgg_weights: str | None = None) -> None:
     """Start the app and block until interrupted."""
-    demo = build_app(Registry(checkpoints))
+    demo = build_app(Registry(checkpoints), vgg_weights=vgg_weights)
     try:
         demo.launch(server_name=host, server_port=port, share=share, auth=auth, **launch_kwargs())
     except OSError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import random
@@ -32,7 +33,19 @@ def device_event(**kwargs: Any) -> dict[str, Any]:
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Show a StudioError as a readable toast (gr.Error) instead of a generic failure."""
+    """Show a StudioError as a readable toast (gr.Error) instead of a generic failure.
+
+    Generator handlers stay generators, so Gradio still streams them."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def streaming(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except StudioError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+
+        return streaming
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
