@@ -1,0 +1,148 @@
+"""Every tab in a real headless Chromium, driven as a person would: typing, dragging,
+clicking, drawing with the mouse, dropping files, stopping a run, downloading."""
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from studio import Registry
+
+from .browser_util import ARTIFACTS, browser_page, save_screenshot, wait_for_change
+from .conftest import free_port, make_all
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from studio.ui.app import build_app
+
+    root = make_all(tmp_path_factory.mktemp("browser") / "checkpoints")
+    demo = build_app(Registry(root), vgg_weights="random")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture
+def page(app_url, tmp_path):
+    pw, context, page = browser_page(tmp_path)
+    page.goto(app_url)
+    page.wait_for_selector("#latent-picture img", timeout=30_000)  # the page-load render arrived
+    yield page
+    context.close()
+    pw.stop()
+
+
+def src(page, selector):
+    element = page.query_selector(selector)
+    return element.get_attribute("src") if element else None
+
+
+def test_latent_explorer(page):
+    picture = "#latent-picture img"
+    first = src(page, picture)
+    page.fill("#latent-seed input", "7")
+    page.press("#latent-seed input", "Enter")
+    after_seed = wait_for_change(lambda: src(page, picture), first)
+
+    page.locator("#latent-psi input[type=range]").fill("0.3")
+    page.locator("#latent-psi input[type=range]").dispatch_event("pointerup")
+    after_psi = wait_for_change(lambda: src(page, picture), after_seed)
+
+    # Click the last neighbour: the seed moves to it and the picture follows.
+    page.locator("#latent-grid .thumbnail-item").nth(8).click()
+    wait_for_change(lambda: page.input_value("#latent-seed input"), "7")
+    assert page.input_value("#latent-seed input") == "11"
+    wait_for_change(lambda: src(page, picture), after_psi)
+
+    page.click("#latent-walk")
+    page.wait_for_selector("#latent-strip img", timeout=15_000)
+    assert page.locator("#latent-strip img").count() == 10
+    save_screenshot(page, "browser-latent")
+
+
+def test_class_conditional(page):
+    page.get_by_role("tab", name="Class-conditional").click()
+    picture = "#conditional-picture img"
+    page.wait_for_selector(picture, timeout=15_000)
+    first = src(page, picture)
+    page.click("#class-main input")
+    page.get_by_role("option", name="squares").click()
+    squares = wait_for_change(lambda: src(page, picture), first)
+    page.click("#class-other input")
+    page.get_by_role("option", name="stripes").click()
+    wait_for_change(lambda: src(page, picture), squares)
+    save_screenshot(page, "browser-conditional")
+
+
+def draw(page, canvas, points):
+    box = canvas.bounding_box()
+    (x0, y0), rest = points[0], points[1:]
+    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y0)
+    page.mouse.down()
+    for x, y in rest:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=10)
+    page.mouse.up()
+
+
+def test_sketch_to_image(page):
+    page.get_by_role("tab", name="Sketch to image").click()
+    page.click('#sketch-pad button[aria-label="Brush"]')
+    canvas = page.locator("#sketch-pad canvas").first
+    t0 = time.monotonic()
+    draw(page, canvas, [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.3)])
+    page.wait_for_selector("#sketch-result img", timeout=20_000)
+    first = src(page, "#sketch-result img")
+    print(f"stroke release to picture: {time.monotonic() - t0:.2f} s (including the stroke itself)")
+    draw(page, canvas, [(0.35, 0.35), (0.65, 0.65)])
+    wait_for_change(lambda: src(page, "#sketch-result img"), first, timeout=20)
+    save_screenshot(page, "browser-sketch")
+
+
+def test_style_transfer(page, tmp_path):
+    page.get_by_role("tab", name="Style transfer").click()
+    photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
+    a = Image.new("RGB", (160, 120), (200, 160, 120))
+    ImageDraw.Draw(a).ellipse([40, 20, 120, 100], fill=(30, 60, 160))
+    a.save(photo)
+    b = Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100, 3), dtype=np.uint8))
+    b.save(painting)
+    # Drop the photo onto its input as a file drop, and pick the painting through the file input.
+    data = photo.read_bytes()
+    handle = page.evaluate_handle(
+        """(bytes) => { const dt = new DataTransfer();
+            dt.items.add(new File([new Uint8Array(bytes)], 'photo.png', {type: 'image/png'})); return dt; }""",
+        list(data))
+    target = page.locator("#style-content .upload-container, #style-content button").first
+    for event in ("dragenter", "dragover", "drop"):
+        target.dispatch_event(event, {"dataTransfer": handle})
+    page.set_input_files("#style-style input[type=file]", str(painting))
+    page.wait_for_selector("#style-content img", timeout=10_000)
+    page.wait_for_selector("#style-style img", timeout=10_000)
+    page.locator("#style-size input[type=number]").fill("64")
+    page.locator("#style-size input[type=number]").press("Enter")
+    page.locator("#style-steps input[type=number]").fill("500")
+    page.locator("#style-steps input[type=number]").press("Enter")
+    page.click("#style-run")
+    status = lambda: page.inner_text("#style-status")  # noqa: E731
+    wait_for_change(status, "", timeout=60)
+    first = status()
+    wait_for_change(status, first, timeout=60)  # the run moves on: more steps, a longer loss plot
+    page.wait_for_selector("#style-result img", timeout=60_000)
+    page.click("#style-stop")
+    time.sleep(1.5)
+    frozen = status()
+    time.sleep(2.0)
+    assert status() == frozen and "Step" in frozen and "500/500" not in frozen
+    assert page.query_selector("#style-result img") is not None  # Stop kept the last picture
+    with page.expect_download(timeout=10_000) as download:
+        page.click('#style-result button[aria-label="Download"], #style-result a[download]')
+    saved = ARTIFACTS / "style-result-download.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    download.value.save_as(saved)
+    assert Image.open(saved).size == (64, 48)
+    save_screenshot(page, "browser-style")
