@@ -70,7 +70,9 @@ def open_image(value: Any, what: str = "image") -> tuple[Image.Image, list[str]]
             image.load()  # decode now, so a truncated file fails here
     except StudioError:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise StudioError(f"The {what} is larger than {MAX_PIXELS // 1_000_000} megapixels; scale it down first.") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise StudioError(f"The {what} could not be read as a picture ({exc}).") from None
     w, h = image.size
     if min(w, h) < MIN_SIDE:
