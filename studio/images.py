@@ -37,7 +37,8 @@ def save_grid(g: torch.nn.Module, z: torch.Tensor, y: torch.Tensor | None, path:
     """Render a generator on fixed inputs as a grid PNG (for training progress)."""
     was_training = g.training
     g.train(train_mode_bn)
-    images = to_pil(g(z, y))
+    device = next(g.parameters()).device
+    images = to_pil(g(z.to(device), y.to(device) if y is not None else None))
     g.train(was_training)
     grid(images).save(path)
 

@@ -1,6 +1,7 @@
 """The GAN trainer on a tiny data set made here: checkpoints, resume, bad files."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -73,3 +74,20 @@ def test_conditional_needs_class_folders(tmp_path):
     data = make_image_folder(tmp_path / "flat")
     with pytest.raises(StudioError, match="two class sub-folders"):
         train_gan(config(tmp_path, data, "c", conditional=True), max_images=8)
+
+
+@pytest.mark.slow
+def test_two_processes_under_torchrun(tmp_path):
+    """DistributedDataParallel on the CPU (gloo): both ranks train, rank 0 writes."""
+    import shutil
+    import subprocess
+    import sys
+
+    data = make_image_folder(tmp_path / "flat")
+    torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
+    cmd = [torchrun, "--nproc_per_node", "2", "--master_port", "29517", "-m", "studio", "train", "dcgan",
+           "--data", str(data), "--name", "ddp", "--width", "4", "--z-dim", "8", "--batch", "4", "--max-images", "32",
+           "--threads", "1", "--checkpoints", str(tmp_path / "ck"), "--run-dir", str(tmp_path / "run")]
+    subprocess.run(cmd, check=True, timeout=300)
+    spec = Registry(tmp_path / "ck").spec("ddp")
+    assert spec.raw["training"]["processes"] == 2 and spec.raw["training"]["images_seen"] == 32

@@ -29,6 +29,7 @@ from ..errors import StudioError
 from ..images import save_grid
 from ..models import build
 from .augment import diff_augment
+from .distributed import setup, teardown, wrap
 from .run import Run, ema_beta, ema_update
 
 RECIPES = {
@@ -58,6 +59,7 @@ class GanConfig:
     save_every_s: float = 600.0
     sample_every_img: int = 20000
     half: bool = True  # store the shipped generator in fp16
+    amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
     extra: dict = field(default_factory=dict)  # recorded in studio.json as given
 
     def resolved(self) -> dict:
@@ -78,9 +80,10 @@ def recalibrate_batchnorm(g: torch.nn.Module, n_classes: int, z_dim: int, batche
         m.momentum = None  # cumulative average over the batches below
     g.train()
     gen = torch.Generator().manual_seed(1234)
+    device = next(g.parameters()).device
     for _ in range(batches):
-        z = torch.randn(batch, z_dim, generator=gen)
-        y = F.one_hot(torch.randint(0, n_classes, (batch,), generator=gen), n_classes).float() if n_classes else None
+        z = torch.randn(batch, z_dim, generator=gen).to(device)
+        y = F.one_hot(torch.randint(0, n_classes, (batch,), generator=gen), n_classes).float().to(device) if n_classes else None
         g(z, y)
     for m, momentum in zip(bns, saved):
         m.momentum = momentum
@@ -103,7 +106,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
 
     # Initial weights, batches, latents and augmentations all draw from the global torch
     # RNG, which the state saves: an interrupted and resumed run takes exactly the same steps.
+    # (Under torchrun, DDP copies rank 0's initial weights to every rank.)
     torch.manual_seed(cfg.seed)
+    place = setup(amp=cfg.amp)
     g_args = {"z_dim": r["z_dim"], "width": r["width"], "image_size": cfg.image_size}
     d_args = {"width": r["width"], "image_size": cfg.image_size, "norm": r["d_norm"]}
     if cfg.conditional:
@@ -111,13 +116,17 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     g = build("cgan" if cfg.conditional else "dcgan", g_args)
     d = build("cgan-d" if cfg.conditional else "dcgan-d", d_args)
     # channels-last is about 8% faster for these convolutions on the CPU (bench/train_throughput.py).
-    g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
+    g = g.to(place.device, memory_format=torch.channels_last)
+    d = d.to(place.device, memory_format=torch.channels_last)
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(g.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
-              asdict(cfg), resume, cfg.save_every_s, ["loss_d", "loss_g"])
+              asdict(cfg), resume, cfg.save_every_s, ["loss_d", "loss_g"], place)
     info = run.info
+    if place.world > 1 and not resume:
+        torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
+    g_train, d_train = wrap(g, place), wrap(d, place)
 
     total_images = max_images or int(cfg.epochs * len(data.images))
     fixed_gen = torch.Generator().manual_seed(cfg.seed + 777)
@@ -148,30 +157,33 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
 
     g.train(), d.train()
     last_sample = info["images_seen"]
-    bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05)
+    bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05,
+               disable=not place.main)
     n = len(data.images)
     while info["images_seen"] < total_images:
         idx = torch.randint(0, n, (cfg.batch,))
         real = data.images[idx].float().div_(127.5).sub_(1.0)  # (B, 3, S, S) in [-1, 1]
-        real = real.contiguous(memory_format=torch.channels_last)
         if r["mirror"]:
             flip = torch.rand(cfg.batch) < 0.5
             real[flip] = real[flip].flip(3)
-        y = F.one_hot(data.labels[idx], n_classes).float() if n_classes else None
-        z = torch.randn(cfg.batch, r["z_dim"])
+        real = real.to(place.device, memory_format=torch.channels_last)
+        y = F.one_hot(data.labels[idx], n_classes).float().to(place.device) if n_classes else None
+        z = torch.randn(cfg.batch, r["z_dim"]).to(place.device)
 
         # Discriminator: real -> 1, fake -> 0 (softplus form of BCE).
-        fake = g(z, y)
         aug = r["augment"]
-        d_real = d(diff_augment(real, aug), y)
-        d_fake = d(diff_augment(fake.detach(), aug), y)
+        with place.autocast():
+            fake = g_train(z, y)
+            d_real = d_train(diff_augment(real, aug), y).float()
+            d_fake = d_train(diff_augment(fake.detach(), aug), y).float()
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
 
         # Generator: make D call the fakes real (non-saturating).
-        loss_g = F.softplus(-d(diff_augment(fake, aug), y)).mean()
+        with place.autocast():
+            loss_g = F.softplus(-d_train(diff_augment(fake, aug), y).float()).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -184,10 +196,11 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         if info["step"] % 20 == 0:
             bar.set_postfix(loss_d=round(loss_d.item(), 3), loss_g=round(loss_g.item(), 3))
         saved = run.maybe_save(info["images_seen"] >= total_images, write_checkpoint)
-        if not saved and info["images_seen"] - last_sample >= cfg.sample_every_img:
+        if place.main and not saved and info["images_seen"] - last_sample >= cfg.sample_every_img:
             sampler = g_ema if r["ema_kimg"] > 0 else g
             save_grid(sampler, fixed_z, fixed_y, run.path / f"samples-{info['images_seen']:09d}-raw.png", train_mode_bn=True)
             last_sample = info["images_seen"]
     bar.close()
     run.close()
+    teardown()
     return Path(cfg.checkpoints) / cfg.name

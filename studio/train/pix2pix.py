@@ -26,6 +26,7 @@ from ..errors import StudioError
 from ..images import grid, to_pil
 from ..models import build
 from .augment import translation
+from .distributed import setup, teardown, wrap
 from .run import Run, ema_beta, ema_update
 
 RECIPES = {
@@ -50,6 +51,7 @@ class Pix2PixConfig:
     run_dir: str | None = None
     save_every_s: float = 600.0
     half: bool = True
+    amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
 
 
 def jitter_strokes(sketch: torch.Tensor) -> torch.Tensor:
@@ -96,22 +98,28 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
     dataset = json.loads(meta.read_text()) if meta.exists() else {}
 
     torch.manual_seed(cfg.seed)  # weights, batches and augmentation: resumable exactly
+    place = setup(amp=cfg.amp)
     g_args = {"image_size": cfg.image_size, "width": cfg.width, "norm": r["norm"], "dropout": r["dropout"]}
     d_args = {"width": cfg.width, "norm": r["norm"]}
-    g, d = build("pix2pix-unet", g_args), build("patchgan", d_args)
+    g = build("pix2pix-unet", g_args).to(place.device, memory_format=torch.channels_last)
+    d = build("patchgan", d_args).to(place.device, memory_format=torch.channels_last)
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
-              asdict(cfg), resume, cfg.save_every_s, ["loss_l1", "loss_g_adv", "loss_d"])
+              asdict(cfg), resume, cfg.save_every_s, ["loss_l1", "loss_g_adv", "loss_d"], place)
     info = run.info
+    if place.world > 1 and not resume:
+        torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
+    g_train, d_train = wrap(g, place), wrap(d, place)
     total_images = max_images or int(cfg.epochs * len(data.names))
     preview = data.sketches[:8].float() / 127.5 - 1
 
     def write_checkpoint() -> Path:
         shipped = copy.deepcopy(g_ema if r["ema_kimg"] > 0 else g).eval()
         with torch.no_grad():
-            grid(to_pil(preview) + to_pil(shipped(preview)), columns=8).save(run.path / f"preview-{info['images_seen']:09d}.png")
+            coloured = shipped(preview.to(place.device))
+            grid(to_pil(preview) + to_pil(coloured), columns=8).save(run.path / f"preview-{info['images_seen']:09d}.png")
         description = {
             "task": "sketch", "image_size": cfg.image_size,
             "licence": dataset.get("licence", "as the training data"),
@@ -126,7 +134,8 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
         return save_checkpoint(shipped, cfg.name, description, root=cfg.checkpoints, half=cfg.half)
 
     g.train(), d.train()
-    bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05)
+    bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05,
+               disable=not place.main)
     n = len(data.names)
     while info["images_seen"] < total_images:
         idx = torch.randint(0, n, (cfg.batch,))
@@ -134,16 +143,19 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
         target = data.pictures[idx].float() / 127.5 - 1
         if r["augment"]:
             sketch, target = augment_pair(sketch, target)
-        fake = g(sketch)
-
-        d_real, d_fake = d(sketch, target), d(sketch, fake.detach())
+        sketch = sketch.to(place.device, memory_format=torch.channels_last)
+        target = target.to(place.device, memory_format=torch.channels_last)
+        with place.autocast():
+            fake = g_train(sketch)
+            d_real, d_fake = d_train(sketch, target).float(), d_train(sketch, fake.detach()).float()
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
 
-        loss_adv = F.softplus(-d(sketch, fake)).mean()
-        loss_l1 = (fake - target).abs().mean()
+        with place.autocast():
+            loss_adv = F.softplus(-d_train(sketch, fake).float()).mean()
+        loss_l1 = (fake.float() - target).abs().mean()
         opt_g.zero_grad(set_to_none=True)
         (loss_adv + L1_WEIGHT * loss_l1).backward()
         opt_g.step()
@@ -157,4 +169,5 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
         run.maybe_save(info["images_seen"] >= total_images, write_checkpoint)
     bar.close()
     run.close()
+    teardown()
     return Path(cfg.checkpoints) / cfg.name

@@ -13,6 +13,7 @@ import torch
 from ..checkpoints import check_name
 from ..data.packages import data_dir
 from ..errors import StudioError
+from .distributed import Placement
 from .plot import plot_losses
 from .state import load_state, save_state, state_exists
 
@@ -39,38 +40,41 @@ class Run:
 
     def __init__(self, name: str, run_dir: str | None, modules: dict[str, torch.nn.Module],
                  optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
-                 save_every_s: float, plot_keys: list[str]):
+                 save_every_s: float, plot_keys: list[str], placement: Placement | None = None):
         check_name(name)
         self.path = Path(run_dir) if run_dir else data_dir() / "runs" / name
         self.path.mkdir(parents=True, exist_ok=True)
         self.state = self.path / "state"
         self.modules, self.optimizers = modules, optimizers
         self.save_every_s, self.plot_keys = save_every_s, plot_keys
+        self.placement = placement or Placement(0, 1, torch.device("cpu"), False)
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
         if resume:
             if not state_exists(self.state):
                 raise StudioError(f"--resume: no saved state in {self.path}.")
             self.info = load_state(self.state, modules, optimizers)
+            if self.placement.world > 1:  # the saved RNG is rank 0's: give each rank its own stream
+                torch.manual_seed(config.get("seed", 0) + 100_003 * self.placement.rank + self.info["step"])
             print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
         elif state_exists(self.state):
             raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
-        self.log = (self.path / "losses.jsonl").open("a")
+        self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
         self._t0 = time.monotonic() - self.info["seconds"]
         self._last_save = time.monotonic()
 
     def step(self, batch: int, losses: dict[str, float]) -> None:
-        """Count one optimisation step; log losses every 20 steps."""
+        """Count one optimisation step (`batch` per process); log losses every 20 steps."""
         self.info["step"] += 1
-        self.info["images_seen"] += batch
+        self.info["images_seen"] += batch * self.placement.world
         self.info["seconds"] = time.monotonic() - self._t0
-        if self.info["step"] % 20 == 0:
+        if self.log is not None and self.info["step"] % 20 == 0:
             row = {"step": self.info["step"], "images": self.info["images_seen"],
                    "seconds": round(self.info["seconds"], 2), **{k: round(v, 4) for k, v in losses.items()}}
             self.log.write(json.dumps(row) + "\n")
 
     def maybe_save(self, done: bool, write_checkpoint: Callable[[], Any]) -> bool:
         """Save state and checkpoint when done or every `save_every_s`; True if it saved."""
-        if not done and time.monotonic() - self._last_save < self.save_every_s:
+        if not self.placement.main or (not done and time.monotonic() - self._last_save < self.save_every_s):
             return False
         self.log.flush()
         save_state(self.state, self.modules, self.optimizers, self.info)
@@ -83,7 +87,9 @@ class Run:
         """What studio.json records about the training itself."""
         return {"images_seen": self.info["images_seen"], "steps": self.info["step"],
                 "seconds": round(self.info["seconds"], 1), "machine": machine(),
-                "torch_threads": torch.get_num_threads(), "device": "cpu"}
+                "torch_threads": torch.get_num_threads(), "device": str(self.placement.device),
+                "processes": self.placement.world, "bf16_autocast": self.placement.amp}
 
     def close(self) -> None:
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
