@@ -130,3 +130,28 @@ def test_stylize_refuses_a_corrupt_picture(client, pictures):
         client.predict(handle_file(str(pictures / "corrupt.png")), handle_file(str(pictures / "photo.jpg")), 64, 10, 5,
                        False, "lbfgs", api_name="/stylize")
     assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
+
+
+def test_auth_protects_the_app(tmp_path):
+    from studio.ui.app import build_app
+
+    from .conftest import make_latent
+
+    make_latent(tmp_path)
+    demo = build_app(Registry(tmp_path))
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=("ada", "pw"))
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(Exception):
+            Client(url, verbose=False, auth=("ada", "wrong"))
+        assert Client(url, verbose=False, auth=("ada", "pw")).predict("tiny-latent", 1, 0.5, api_name="/sample")[0]
+    finally:
+        demo.close()
+
+
+def test_cli_auth_must_be_user_colon_password(capsys):
+    from studio.cli import main
+
+    assert main(["serve", "--auth", "nocolon"]) == 2
+    assert "USER:PASSWORD" in capsys.readouterr().err

@@ -113,7 +113,7 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
         torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
     g_train, d_train = wrap(g, place), wrap(d, place)
     total_images = max_images or int(cfg.epochs * len(data.names))
-    preview = data.sketches[:8].float() / 127.5 - 1
+    preview = data.sketches[torch.linspace(0, len(data.names) - 1, 8).long()].float() / 127.5 - 1  # spread over groups
 
     def write_checkpoint() -> Path:
         shipped = copy.deepcopy(g_ema if r["ema_kimg"] > 0 else g).eval()

@@ -60,6 +60,17 @@ def serve(checkpoints: str | None = None, host: str = "127.0.0.1", port: int = 7
     """Start the app and block until interrupted."""
     demo = build_app(Registry(checkpoints), vgg_weights=vgg_weights)
     try:
-        demo.launch(server_name=host, server_port=port, share=share, auth=auth, **launch_kwargs())
+        demo.launch(server_name=host, server_port=port, share=share, auth=auth, prevent_thread_lock=True,
+                    **launch_kwargs())
     except OSError as exc:
         raise StudioError(f"Cannot start the server on {host}:{port}: {exc}") from None
+    if share:
+        if demo.share_url:
+            print(f"Public link (valid for a week, anyone with it can use the app): {demo.share_url}")
+        else:
+            print("No public link: the share tunnel could not be made (no internet, or the tunnel service is "
+                  f"unreachable). The app is still running locally at {demo.local_url}")
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        demo.close()
