@@ -10,6 +10,13 @@ from pathlib import Path
 from .errors import StudioError
 
 
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
+
+
 def _registry(args: argparse.Namespace):
     from .checkpoints import Registry
 
@@ -105,7 +112,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         cfg = Pix2PixConfig(data=args.data, name=args.name, recipe=args.recipe, epochs=args.epochs,
                             batch=args.batch or 16, image_size=args.image_size or 128, width=args.width or 32,
                             seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
-                            save_every_s=args.save_every)
+                            save_every_s=args.save_every, snapshots=args.snapshots)
         print(f"wrote {train_pix2pix(cfg, resume=args.resume, max_images=args.max_images)}")
         return
     from .train.gan import GanConfig, train_gan
@@ -114,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
                     z_dim=args.z_dim, augment=args.augment,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
-                    save_every_s=args.save_every)
+                    save_every_s=args.save_every, snapshots=args.snapshots)
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
     print(f"wrote {path}")
 
@@ -261,6 +268,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int)
     s.add_argument("--run-dir", help="where state, logs and sample grids go (default: the data cache)")
     s.add_argument("--save-every", type=float, default=600, help="seconds between saves")
+    s.add_argument("--snapshots", type=_int_list, default=(),
+                   help="images seen at which to keep a copy of the checkpoint, e.g. 50000,100000")
     s.add_argument("--resume", action="store_true")
     s.set_defaults(func=cmd_train)
 

@@ -91,3 +91,15 @@ def test_two_processes_under_torchrun(tmp_path):
     subprocess.run(cmd, check=True, timeout=300)
     spec = Registry(tmp_path / "ck").spec("ddp")
     assert spec.raw["training"]["processes"] == 2 and spec.raw["training"]["images_seen"] == 32
+
+
+def test_snapshots_keep_the_checkpoint_at_given_images_seen(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "snap", snapshots=(16,)), max_images=32)
+    root = tmp_path / "runs" / "snap" / "snapshots" / "16"
+    assert Registry(root).spec("snap").raw["training"]["images_seen"] == 16
+    assert Registry(tmp_path / "ck").spec("snap").raw["training"]["images_seen"] == 32
+    # A resumed run does not take a milestone it has already passed.
+    train_gan(config(tmp_path, data, "snap", snapshots=(16, 40)), resume=True, max_images=48)
+    assert Registry(root).spec("snap").raw["training"]["images_seen"] == 16
+    assert Registry(root.parent / "40").spec("snap").raw["training"]["images_seen"] == 40

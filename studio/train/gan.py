@@ -57,6 +57,7 @@ class GanConfig:
     checkpoints: str = "checkpoints"
     run_dir: str | None = None  # default: <data cache>/runs/<name>
     save_every_s: float = 600.0
+    snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
     sample_every_img: int = 20000
     half: bool = True  # store the shipped generator in fp16
     amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)

@@ -50,6 +50,7 @@ class Pix2PixConfig:
     checkpoints: str = "checkpoints"
     run_dir: str | None = None
     save_every_s: float = 600.0
+    snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
     half: bool = True
     amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
 

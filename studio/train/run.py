@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -61,6 +62,8 @@ class Run:
         self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
         self._t0 = time.monotonic() - self.info["seconds"]
         self._last_save = time.monotonic()
+        # Milestones already passed (a resumed run) are not taken again.
+        self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
 
     def step(self, batch: int, losses: dict[str, float]) -> None:
         """Count one optimisation step (`batch` per process); log losses every 20 steps."""
@@ -73,8 +76,21 @@ class Run:
             self.log.write(json.dumps(row) + "\n")
 
     def maybe_save(self, done: bool, write_checkpoint: Callable[[], Any]) -> bool:
-        """Save state and checkpoint when done or every `save_every_s`; True if it saved."""
-        if not self.placement.main or (not done and time.monotonic() - self._last_save < self.save_every_s):
+        """Save state and checkpoint when done or every `save_every_s`; True if it saved.
+
+        When the images seen pass one of the config's `snapshots`, the checkpoint is also
+        copied to `<run>/snapshots/<images>/<name>`, a registry root of its own, so that
+        recipes can be compared at equal images seen (`studio --checkpoints ... eval`)."""
+        if not self.placement.main:
+            return False
+        due = [n for n in self._snapshots if n <= self.info["images_seen"]]
+        if due:
+            self._snapshots = [n for n in self._snapshots if n > self.info["images_seen"]]
+            path = Path(write_checkpoint())
+            target = self.path / "snapshots" / str(due[-1]) / path.name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(path, target)
+        if not done and time.monotonic() - self._last_save < self.save_every_s:
             return False
         self.log.flush()
         save_state(self.state, self.modules, self.optimizers, self.info)
