@@ -1,0 +1,148 @@
+"""Draw six sketches with the mouse in a real browser; time each stroke's release-to-picture.
+
+    python bench/browser_sketch.py [--checkpoints DIR] [--out assets/hand-drawn]
+
+Serves the app on a loopback port, opens the "Sketch to image" tab in headless
+Debian Chromium (Playwright), and draws each object stroke by stroke with the mouse
+on the canvas, as a person would: Brush tool, press, move, release. After every
+release it waits for the output picture to change and records the time from the
+release to the new picture in the page (the canvas upload, the queue, the model, the
+download and the render). Saves, per drawing, the canvas as drawn and the model's
+picture into --out, plus `hand-drawn.png` (sketch above, result below) for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from studio import Registry  # noqa: E402
+from studio.images import grid  # noqa: E402
+from tests.browser_util import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+Stroke = list[tuple[float, float]]  # points in [0, 1] canvas coordinates
+
+
+def arc(cx: float, cy: float, rx: float, ry: float, start: float = 0, end: float = 360, n: int = 24) -> Stroke:
+    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+            for a in np.linspace(start, end, n)]
+
+
+def heart() -> Stroke:
+    t = np.linspace(0, 2 * math.pi, 40)
+    x, y = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+    return [(0.5 + 0.018 * a, 0.47 - 0.018 * b) for a, b in zip(x, y)]
+
+
+DRAWINGS: dict[str, list[Stroke]] = {
+    "smiley": [arc(0.5, 0.5, 0.3, 0.3), arc(0.4, 0.42, 0.03, 0.05, n=10), arc(0.6, 0.42, 0.03, 0.05, n=10),
+               arc(0.5, 0.55, 0.16, 0.12, 20, 160, 12)],
+    "sun": [arc(0.5, 0.5, 0.16, 0.16)] + [[(0.5 + 0.22 * math.cos(a), 0.5 + 0.22 * math.sin(a)),
+                                          (0.5 + 0.33 * math.cos(a), 0.5 + 0.33 * math.sin(a))]
+                                         for a in np.linspace(0, 2 * math.pi, 9)[:-1]],
+    "house": [[(0.25, 0.45), (0.25, 0.8), (0.75, 0.8), (0.75, 0.45)], [(0.18, 0.48), (0.5, 0.2), (0.82, 0.48)],
+              [(0.44, 0.8), (0.44, 0.6), (0.56, 0.6), (0.56, 0.8)], [(0.3, 0.52), (0.4, 0.52), (0.4, 0.6),
+                                                                     (0.3, 0.6), (0.3, 0.52)]],
+    "tree": [[(0.45, 0.85), (0.46, 0.6)], [(0.55, 0.85), (0.54, 0.6)], [(0.4, 0.85), (0.6, 0.85)],
+             arc(0.5, 0.4, 0.25, 0.22, 120, 420, 30)],
+    "heart": [heart()],
+    "fish": [arc(0.45, 0.5, 0.25, 0.15, 30, 330, 26), [(0.66, 0.42), (0.85, 0.3), (0.85, 0.7), (0.66, 0.58)],
+             arc(0.3, 0.46, 0.025, 0.025, n=8)],
+}
+
+
+def stroke(page, box: dict, points: Stroke) -> None:
+    (x0, y0), rest = points[0], points[1:]
+    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y0)
+    page.mouse.down()
+    for x, y in rest:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=3)
+    page.mouse.up()
+
+
+def result_src(page) -> str | None:
+    element = page.query_selector("#sketch-result img")
+    return element.get_attribute("src") if element else None
+
+
+def wait_new(page, old: str | None, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        src = result_src(page)
+        if src and src != old:
+            return src
+        time.sleep(0.01)
+    raise TimeoutError("the picture did not change after the stroke")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoints", default=str(REPO / "checkpoints"))
+    parser.add_argument("--out", default=str(REPO / "assets" / "hand-drawn"))
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from studio.ui.app import build_app
+    from tests.conftest import free_port
+
+    registry = Registry(args.checkpoints)
+    if not registry.names("sketch"):
+        sys.exit(f"no sketch model in {args.checkpoints}")
+    demo = build_app(registry, vgg_weights="random")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    latencies: list[float] = []
+    sketches, results = [], []
+    profile = tempfile.mkdtemp()
+    try:
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
+                                                            args=CHROMIUM_ARGS, viewport={"width": 1300, "height": 1000})
+            page = context.new_page()
+            for name, strokes in DRAWINGS.items():
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector("#latent-picture img, #sketch-pad", timeout=60_000)
+                page.get_by_role("tab", name="Sketch to image").click()
+                page.click('#sketch-pad button[aria-label="Brush"]')
+                canvas = page.locator("#sketch-pad canvas").first
+                box = canvas.bounding_box()
+                src = result_src(page)
+                for points in strokes:
+                    stroke(page, box, points)
+                    t0 = time.monotonic()
+                    src = wait_new(page, src)
+                    latencies.append(time.monotonic() - t0)
+                canvas.screenshot(path=str(out / f"{name}-sketch.png"))
+                body = page.request.get(src if src.startswith("http") else f"http://127.0.0.1:{port}{src}").body()
+                (out / f"{name}-result.png").write_bytes(body)
+                sketches.append(Image.open(out / f"{name}-sketch.png").convert("RGB").resize((192, 192)))
+                results.append(Image.open(out / f"{name}-result.png").convert("RGB").resize((192, 192)))
+                print(f"{name}: {len(strokes)} strokes, last release-to-picture {latencies[-1] * 1000:.0f} ms")
+            context.close()
+    finally:
+        demo.close()
+        shutil.rmtree(profile, ignore_errors=True)
+    grid(sketches + results, columns=len(sketches)).save(out / "hand-drawn.png")
+    ms = sorted(x * 1000 for x in latencies)
+    print(f"\nmachine: {platform.machine()}, {len(ms)} strokes on the 384 px canvas")
+    print(f"release-to-picture: median {statistics.median(ms):.0f} ms, "
+          f"p95 {ms[min(len(ms) - 1, int(0.95 * len(ms)))]:.0f} ms, max {ms[-1]:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
