@@ -26,6 +26,7 @@ from PIL import Image
 from ..device import pick_device
 from ..errors import StudioError
 from ..imageio import fit_within, open_image
+from ..memory import reuse_large_buffers
 from .vgg import VGGFeatures, resolve_weights
 
 CONTENT_LAYERS = ("conv4_2",)
@@ -195,11 +196,17 @@ def stylize(content: Any, style: Any | Sequence[Any], *, size: int = 256, steps:
                      style_layers=list(style_layers), device=device)
 
 
-def _optimise(content_image: Image.Image, style_images: list[Image.Image], blend: list[float], notes: list[str],
-              net: VGGFeatures, source: str, *, size: int, steps: int, optimizer: str, style_weight: float,
-              content_weight: float, tv_weight: float, style_scale: float, preserve_colors: bool, init: str,
-              multiscale: bool, seed: int | None, image_every: int, content_layers: list[str], style_layers: list[str],
-              device: torch.device) -> Iterator[StyleStep]:
+def _optimise(*args: Any, **kwargs: Any) -> Iterator[StyleStep]:
+    """The optimisation loop, with large freed buffers kept for the next step (studio.memory)."""
+    with reuse_large_buffers():
+        yield from _steps(*args, **kwargs)
+
+
+def _steps(content_image: Image.Image, style_images: list[Image.Image], blend: list[float], notes: list[str],
+           net: VGGFeatures, source: str, *, size: int, steps: int, optimizer: str, style_weight: float,
+           content_weight: float, tv_weight: float, style_scale: float, preserve_colors: bool, init: str,
+           multiscale: bool, seed: int | None, image_every: int, content_layers: list[str], style_layers: list[str],
+           device: torch.device) -> Iterator[StyleStep]:
     """The optimisation loop behind `stylize` (inputs already checked)."""
     scales = [size // 2, size] if multiscale and size >= 128 else [size]
     per_scale = [steps // 2, steps - steps // 2] if len(scales) == 2 and steps >= 2 else [steps]
