@@ -12,7 +12,7 @@ from .conftest import free_port
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from studio.ui.app import build_app
+    from studio.ui.app import build_app, launch_kwargs
 
     from .conftest import make_all
 
@@ -21,7 +21,7 @@ def client(tmp_path_factory):
     (root / "broken" / "studio.json").write_text("{")
     demo = build_app(Registry(root), vgg_weights="random")
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
     yield Client(f"http://127.0.0.1:{port}/", verbose=False)
     demo.close()
 
@@ -155,3 +155,104 @@ def test_cli_auth_must_be_user_colon_password(capsys):
 
     assert main(["serve", "--auth", "nocolon"]) == 2
     assert "USER:PASSWORD" in capsys.readouterr().err
+
+
+def odd_pictures(folder):
+    """Each file a user might drop: (file name, expected message or None for a picture)."""
+    import io
+
+    from PIL import ImageDraw
+
+    base = Image.new("RGB", (120, 90), (200, 120, 40))
+    ImageDraw.Draw(base).ellipse([20, 10, 100, 80], fill=(30, 60, 200))
+    buffer = io.BytesIO()
+    base.save(buffer, format="PNG")
+    (folder / "truncated.png").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    Image.fromarray((np.arange(90 * 120, dtype=np.uint16).reshape(90, 120) * 7)).save(folder / "sixteen.png")
+    base.convert("CMYK").save(folder / "cmyk.jpg")
+    base.convert("P", palette=Image.ADAPTIVE).save(folder / "palette.png")
+    Image.new("RGB", (1, 1), "red").save(folder / "one.png")
+    Image.new("L", (10000, 10000), 255).save(folder / "huge.png")
+    frames = [Image.new("RGB", (60, 40), c) for c in ("red", "blue")]
+    frames[0].save(folder / "animated.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees when shown
+    base.save(folder / "rotated.jpg", exif=exif)
+    return {"truncated.png": "could not be read|truncated|not a picture", "sixteen.png": None, "cmyk.jpg": None,
+            "palette.png": None, "one.png": "only 1x1 pixels", "huge.png": "too large|pixels", "animated.gif": None,
+            "rotated.jpg": None}
+
+
+def test_odd_pictures_get_a_picture_or_a_clear_message(client, pictures):
+    for name, message in odd_pictures(pictures).items():
+        picture = handle_file(str(pictures / name))
+        if message is None:
+            result, _, status = client.predict(picture, handle_file(str(pictures / "photo.jpg")), 64, 10, 5, False,
+                                               "lbfgs", api_name="/stylize")
+            assert Image.open(result).mode == "RGB", name
+            if name == "rotated.jpg":  # EXIF orientation applied: portrait
+                assert Image.open(result).height > Image.open(result).width
+            lines = client.predict(picture, 0.4, api_name="/edges")
+            assert lines["background"] or lines["composite"], name
+        else:
+            with pytest.raises(Exception, match=message):
+                client.predict(picture, handle_file(str(pictures / "photo.jpg")), 64, 10, 5, False, "lbfgs",
+                               api_name="/stylize")
+            with pytest.raises(Exception, match=message):
+                client.predict(picture, 0.4, api_name="/edges")
+        assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0], name  # still serving
+
+
+def rest_call(client, api: str, body: str) -> tuple[str, str]:
+    """POST raw JSON (which may hold NaN/Infinity, which gradio_client will not send) to the
+    REST API; returns the final server-sent event and its data."""
+    import json
+    import urllib.request
+
+    base = client.src.rstrip("/")
+    request = urllib.request.Request(f"{base}/gradio_api/call/{api}", data=body.encode(),
+                                     headers={"Content-Type": "application/json"})
+    event_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["event_id"]
+    stream = urllib.request.urlopen(f"{base}/gradio_api/call/{api}/{event_id}", timeout=120).read().decode()
+    events = [line[len("event: "):] for line in stream.splitlines() if line.startswith("event: ")]
+    data = [line[len("data: "):] for line in stream.splitlines() if line.startswith("data: ")]
+    return events[-1], data[-1]
+
+
+@pytest.mark.parametrize("api,body", [
+    ("sample", '["tiny-latent", 1, NaN]'),
+    ("sample", '["tiny-latent", 1, Infinity]'),
+    ("sample", '["tiny-latent", NaN, 0.5]'),
+    ("sample", '["tiny-latent", -Infinity, 0.5]'),
+    ("interpolate", '["tiny-latent", 1, 2, 3, NaN, "slerp"]'),
+    ("interpolate", '["tiny-latent", 1, 2, 1000000, 0.5, "slerp"]'),
+    ("sample_class", '["tiny-classes", 1, 0.5, "circles", "squares", NaN]'),
+    ("sample_class", '["nope", 1, 0.5, "circles", "(none)", 0.5]'),
+])
+def test_non_finite_and_out_of_range_values_are_refused(client, api, body):
+    event, data = rest_call(client, api, '{"data": ' + body + "}")
+    assert event == "error"
+    assert any(word in data for word in ("finite", "between", "maximum", "minimum", "not in the list", "must be",
+                                         "NaN", "infinity")), data
+    assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
+
+
+def test_non_finite_style_settings_are_refused(client, pictures):
+    import httpx
+
+    with (pictures / "photo.jpg").open("rb") as f:
+        photo = httpx.post(client.src.rstrip("/") + "/gradio_api/upload", files={"files": f}).json()[0]
+    for settings in ("NaN, 10, 5", "64, 10, Infinity"):
+        body = ('{"data": [{"path": "%s", "meta": {"_type": "gradio.FileData"}}, {"path": "%s", "meta": '
+                '{"_type": "gradio.FileData"}}, %s, false, "lbfgs"]}') % (photo, photo, settings)
+        event, data = rest_call(client, "stylize", body)
+        assert event == "error"
+        assert any(word in data for word in ("finite", "between", "maximum", "minimum", "must be")), data
+    assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
+
+
+def test_a_sketch_with_a_corrupt_layer_is_a_clear_error(client, pictures):
+    bad = handle_file(str(pictures / "corrupt.png"))
+    with pytest.raises(Exception, match="cannot identify image file"):
+        client.predict("tiny-sketch", {"background": bad, "layers": [], "composite": bad}, api_name="/sketch")
+    assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]

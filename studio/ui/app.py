@@ -52,7 +52,10 @@ def build_app(registry: Registry | None = None, vgg_weights: str | None = None) 
 
 
 def launch_kwargs() -> dict:
-    return {"max_file_size": MAX_UPLOAD, "css": CSS, "theme": gr.themes.Soft()}
+    """What every launch passes: upload limit, look, and show_error so that a value Gradio
+    itself cannot convert (NaN for a seed, a corrupt canvas layer sent over the API) comes
+    back with its reason instead of a bare "Error"."""
+    return {"max_file_size": MAX_UPLOAD, "css": CSS, "theme": gr.themes.Soft(), "show_error": True}
 
 
 def serve(checkpoints: str | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

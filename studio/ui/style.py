@@ -39,7 +39,7 @@ def build(vgg_weights: str | None = None) -> gr.Image:
     @user_errors
     def run(content: str | None, style: str | None, size: float, steps: float, strength: float, preserve: bool,
             optimizer: str):
-        job = stylize(content, style, size=int(size), steps=int(steps), optimizer=optimizer,
+        job = stylize(content, style, size=size, steps=steps, optimizer=optimizer,
                       style_weight=style_weight(strength), preserve_colors=bool(preserve), weights=vgg_weights,
                       image_every=5)
         rows: list[dict] = []
