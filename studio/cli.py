@@ -17,6 +17,15 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
 
 
+def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None:
+    """A checkpoint given by folder, or by name under --checkpoints."""
+    if name is None or Path(name).is_dir():
+        return name
+    from .checkpoints import check_name, default_root
+
+    return str(Path(args.checkpoints or default_root()) / check_name(name))
+
+
 def _registry(args: argparse.Namespace):
     from .checkpoints import Registry
 
@@ -112,7 +121,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         cfg = Pix2PixConfig(data=args.data, name=args.name, recipe=args.recipe, epochs=args.epochs,
                             batch=args.batch or 16, image_size=args.image_size or 128, width=args.width or 32,
                             seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
-                            save_every_s=args.save_every, snapshots=args.snapshots)
+                            save_every_s=args.save_every, snapshots=args.snapshots,
+                            init_from=_checkpoint_folder(args, args.init_from))
         print(f"wrote {train_pix2pix(cfg, resume=args.resume, max_images=args.max_images)}")
         return
     from .train.gan import GanConfig, train_gan
@@ -121,7 +131,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
                     z_dim=args.z_dim, augment=args.augment,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
-                    save_every_s=args.save_every, snapshots=args.snapshots)
+                    save_every_s=args.save_every, snapshots=args.snapshots,
+                            init_from=_checkpoint_folder(args, args.init_from))
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
     print(f"wrote {path}")
 
@@ -270,6 +281,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--save-every", type=float, default=600, help="seconds between saves")
     s.add_argument("--snapshots", type=_int_list, default=(),
                    help="images seen at which to keep a copy of the checkpoint, e.g. 50000,100000")
+    s.add_argument("--init-from", metavar="CHECKPOINT",
+                   help="start the generator from this checkpoint (a name under --checkpoints, or a folder): "
+                        "fine-tune a shipped model on your pictures")
     s.add_argument("--resume", action="store_true")
     s.set_defaults(func=cmd_train)
 

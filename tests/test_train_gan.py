@@ -103,3 +103,16 @@ def test_snapshots_keep_the_checkpoint_at_given_images_seen(tmp_path):
     train_gan(config(tmp_path, data, "snap", snapshots=(16, 40)), resume=True, max_images=48)
     assert Registry(root).spec("snap").raw["training"]["images_seen"] == 16
     assert Registry(root.parent / "40").spec("snap").raw["training"]["images_seen"] == 40
+
+
+def test_init_from_a_checkpoint_continues_its_generator(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "base"), max_images=16)
+    base = tmp_path / "ck" / "base"
+    train_gan(config(tmp_path, data, "tuned", init_from=str(base)), max_images=24)
+    spec = Registry(tmp_path / "ck").spec("tuned")
+    assert spec.raw["training"]["images_seen"] == 24
+    assert spec.raw["training"]["init_from"] == {"checkpoint": "base", "images_seen": 16}
+    with pytest.raises(StudioError, match="init-from"):
+        train_gan(GanConfig(data=str(data), name="wide", batch=8, width=8, z_dim=8, checkpoints=str(tmp_path / "ck"),
+                            run_dir=str(tmp_path / "runs" / "wide"), init_from=str(base)), max_images=8)

@@ -100,3 +100,16 @@ def test_reference_recipe(tmp_path):
     train_pix2pix(cfg, max_images=4)
     raw = Registry(tmp_path / "ck").spec("ref").raw
     assert raw["recipe"]["norm"] == "batch" and raw["recipe"]["dropout"] == 0.5 and not raw["recipe"]["augment"]
+
+
+def test_init_from_a_sketch_checkpoint(tmp_path):
+    data = make_pairs(tmp_path / "pairs")
+
+    def cfg(name, **kw):
+        return Pix2PixConfig(data=str(data), name=name, batch=2, image_size=32, width=4, threads=1,
+                             checkpoints=str(tmp_path / "ck"), run_dir=str(tmp_path / "runs" / name), **kw)
+
+    train_pix2pix(cfg("base"), max_images=4)
+    train_pix2pix(cfg("more", init_from=str(tmp_path / "ck" / "base")), max_images=8)
+    training = Registry(tmp_path / "ck").spec("more").raw["training"]
+    assert training["images_seen"] == 8 and training["init_from"]["checkpoint"] == "base"

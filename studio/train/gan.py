@@ -30,7 +30,7 @@ from ..images import save_grid
 from ..models import build
 from .augment import diff_augment
 from .distributed import setup, teardown, wrap
-from .run import Run, ema_beta, ema_update
+from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
@@ -58,6 +58,7 @@ class GanConfig:
     run_dir: str | None = None  # default: <data cache>/runs/<name>
     save_every_s: float = 600.0
     snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
+    init_from: str | None = None  # checkpoint folder whose generator to start from
     sample_every_img: int = 20000
     half: bool = True  # store the shipped generator in fp16
     amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
@@ -125,6 +126,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
               asdict(cfg), resume, cfg.save_every_s, ["loss_d", "loss_g"], place)
     info = run.info
+    if cfg.init_from and not resume:
+        init_generator(cfg.init_from, g, g_ema, info)
     if place.world > 1 and not resume:
         torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
     g_train, d_train = wrap(g, place), wrap(d, place)

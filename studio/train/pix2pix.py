@@ -27,7 +27,7 @@ from ..images import grid, to_pil
 from ..models import build
 from .augment import translation
 from .distributed import setup, teardown, wrap
-from .run import Run, ema_beta, ema_update
+from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
     "studio": {"norm": "instance", "dropout": 0.0, "augment": True, "ema_kimg": 10.0},
@@ -51,6 +51,7 @@ class Pix2PixConfig:
     run_dir: str | None = None
     save_every_s: float = 600.0
     snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
+    init_from: str | None = None  # checkpoint folder whose generator to start from
     half: bool = True
     amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
 
@@ -110,6 +111,8 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
               asdict(cfg), resume, cfg.save_every_s, ["loss_l1", "loss_g_adv", "loss_d"], place)
     info = run.info
+    if cfg.init_from and not resume:
+        init_generator(cfg.init_from, g, g_ema, info)
     if place.world > 1 and not resume:
         torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
     g_train, d_train = wrap(g, place), wrap(d, place)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..checkpoints import check_name
+from ..checkpoints import WEIGHTS_FILE, check_name, read_spec
 from ..data.packages import data_dir
 from ..errors import StudioError
 from .distributed import Placement
@@ -30,6 +30,25 @@ def ema_beta(images_seen: int, batch: int, ema_kimg: float) -> float:
     images (StyleGAN2's ramp-up 0.05) so that early EMA weights are not the initial noise."""
     ema_nimg = min(ema_kimg * 1000, images_seen * 0.05)
     return 0.5 ** (batch / max(ema_nimg, 1e-8))
+
+
+def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Module, info: dict[str, Any]) -> None:
+    """Start G and its EMA from a checkpoint's weights (D starts afresh): fine-tuning a
+    shipped model on new pictures, or going on with one whose resumable state is gone.
+    The images-seen count goes on from the checkpoint's, so the EMA keeps its half-life."""
+    from safetensors.torch import load_file
+
+    spec = read_spec(Path(folder))
+    if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
+        raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
+                          f"{getattr(g, 'arch_name', '?')} {g.arch_args}; give matching --width/--z-dim/classes.")
+    state = load_file(str(spec.path / WEIGHTS_FILE))
+    g.load_state_dict(state, strict=True)  # fp16 on disk -> the parameters' fp32
+    g_ema.load_state_dict(state, strict=True)
+    seen = int(spec.raw.get("training", {}).get("images_seen", 0))
+    info["images_seen"] = seen
+    info["config"]["init_from"] = {"checkpoint": spec.name, "images_seen": seen}
+    print(f"generator initialised from {spec.path} ({seen} images seen); discriminator afresh")
 
 
 def machine() -> str:
@@ -102,6 +121,7 @@ class Run:
     def training_record(self) -> dict[str, Any]:
         """What studio.json records about the training itself."""
         return {"images_seen": self.info["images_seen"], "steps": self.info["step"],
+                **({"init_from": self.info["config"]["init_from"]} if self.info["config"].get("init_from") else {}),
                 "seconds": round(self.info["seconds"], 1), "machine": machine(),
                 "torch_threads": torch.get_num_threads(), "device": str(self.placement.device),
                 "processes": self.placement.world, "bf16_autocast": self.placement.amp}
