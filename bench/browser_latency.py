@@ -1,9 +1,11 @@
-"""Draw six sketches with the mouse in a real browser; time each stroke's release-to-picture.
+"""What a person waits for in a real browser: GAN slider moves and sketch strokes.
 
-    python bench/browser_sketch.py [--checkpoints DIR] [--out assets/hand-drawn]
+    python bench/browser_latency.py [--checkpoints DIR] [--out assets/hand-drawn]
 
-Serves the app on a loopback port, opens the "Sketch to image" tab in headless
-Debian Chromium (Playwright), and draws each object stroke by stroke with the mouse
+Serves the app on a loopback port in headless Debian Chromium (Playwright). In the
+two GAN tabs it types seeds and drags the truncation slider, and times each change to
+the new picture in the page (the first one includes loading the model). In the
+"Sketch to image" tab it draws each of six objects stroke by stroke with the mouse
 on the canvas, as a person would: Brush tool, press, move, release. After every
 release it waits for the output picture to change and records the time from the
 release to the new picture in the page (the canvas upload, the queue, the model, the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import shutil
 import statistics
@@ -65,11 +68,14 @@ DRAWINGS: dict[str, list[Stroke]] = {
 
 
 def stroke(page, box: dict, points: Stroke) -> None:
+    """Draw one stroke; [0, 1] coordinates span a square centred on the canvas element."""
+    side = min(box["width"], box["height"])
+    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
     (x0, y0), rest = points[0], points[1:]
-    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y0)
+    page.mouse.move(left + side * x0, top + side * y0)
     page.mouse.down()
     for x, y in rest:
-        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=3)
+        page.mouse.move(left + side * x, top + side * y, steps=3)
     page.mouse.up()
 
 
@@ -88,6 +94,46 @@ def wait_new(page, old: str | None, timeout: float = 30.0) -> str:
     raise TimeoutError("the picture did not change after the stroke")
 
 
+def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[float]:
+    """Seconds from each seed entry or slider release to the new picture, first one first."""
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector("#latent-picture img", timeout=60_000)
+    page.get_by_role("tab", name=tab).click()
+    picture = f"#{prefix}-picture img"
+    page.wait_for_selector(picture, timeout=60_000)
+    read = lambda: (page.query_selector(picture) or page).get_attribute("src")  # noqa: E731
+    times = []
+    for i in range(moves):
+        old = read()
+        t0 = time.monotonic()
+        if i % 2 == 0:
+            page.fill(f"#{prefix}-seed input", str(100 + i))
+            page.press(f"#{prefix}-seed input", "Enter")
+        else:
+            slider = page.locator(f"#{prefix}-psi input[type=range]")
+            slider.fill(str(round(0.3 + 0.08 * i, 2)))
+            slider.dispatch_event("pointerup")
+        deadline = time.monotonic() + 30
+        while read() == old and time.monotonic() < deadline:
+            time.sleep(0.01)
+        times.append(time.monotonic() - t0)
+    return times
+
+
+def canvas_upload(folder: Path) -> Image.Image:
+    """The newest canvas the browser uploaded (RGBA with ink; outputs are RGB), on white."""
+    for path in sorted(folder.rglob("*.png"), key=lambda p: p.stat().st_mtime, reverse=True):
+        with Image.open(path) as picture:
+            if picture.mode != "RGBA":
+                continue
+            sheet = Image.new("RGBA", picture.size, "white")
+            sheet.alpha_composite(picture)
+            sheet = sheet.convert("RGB")
+        if np.asarray(sheet.convert("L")).min() < 128:
+            return sheet
+    raise RuntimeError(f"no uploaded drawing in {folder}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoints", default=str(REPO / "checkpoints"))
@@ -95,6 +141,9 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    # The canvas uploads land here: the last one of a drawing is what the model was given.
+    uploads = Path(tempfile.mkdtemp())
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads)
     from studio.ui.app import build_app
     from tests.conftest import free_port
 
@@ -114,6 +163,12 @@ def main() -> None:
             context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
                                                             args=CHROMIUM_ARGS, viewport={"width": 1300, "height": 1000})
             page = context.new_page()
+            for tab, prefix in (("Latent explorer", "latent"), ("Class-conditional", "conditional")):
+                if not registry.names(prefix):
+                    continue
+                ms = [round(t * 1000) for t in gan_latency(page, port, tab, prefix)]
+                print(f"{tab}: first move to picture {ms[0]} ms (model load included), "
+                      f"then median {statistics.median(ms[1:]):.0f} ms, max {max(ms[1:])} ms")
             for name, strokes in DRAWINGS.items():
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.wait_for_selector("#latent-picture img, #sketch-pad", timeout=60_000)
@@ -127,7 +182,7 @@ def main() -> None:
                     t0 = time.monotonic()
                     src = wait_new(page, src)
                     latencies.append(time.monotonic() - t0)
-                canvas.screenshot(path=str(out / f"{name}-sketch.png"))
+                canvas_upload(uploads).save(out / f"{name}-sketch.png")
                 body = page.request.get(src if src.startswith("http") else f"http://127.0.0.1:{port}{src}").body()
                 (out / f"{name}-result.png").write_bytes(body)
                 sketches.append(Image.open(out / f"{name}-sketch.png").convert("RGB").resize((192, 192)))
@@ -137,6 +192,7 @@ def main() -> None:
     finally:
         demo.close()
         shutil.rmtree(profile, ignore_errors=True)
+        shutil.rmtree(uploads, ignore_errors=True)
     grid(sketches + results, columns=len(sketches)).save(out / "hand-drawn.png")
     ms = sorted(x * 1000 for x in latencies)
     print(f"\nmachine: {platform.machine()}, {len(ms)} strokes on the 384 px canvas")
