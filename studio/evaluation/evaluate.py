@@ -18,6 +18,7 @@ from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
+from ..memory import reuse_large_buffers
 from ..sampling import latents
 from .efficientnet import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, train_probe
@@ -30,11 +31,12 @@ def features(images: torch.Tensor, net: torch.nn.Module, batch: int = 50) -> np.
     """uint8 (N, 3, S, S) or float [-1, 1] images -> (N, 1280) float64 features."""
     device = next(net.parameters()).device
     out = []
-    for start in range(0, len(images), batch):
-        x = images[start:start + batch].to(device)
-        x = x.float() / 255 if x.dtype == torch.uint8 else (x.float().clamp(-1, 1) + 1) / 2  # [0, 1]
-        x = F.interpolate(x, size=(FEATURE_SIZE, FEATURE_SIZE), mode="bilinear", antialias=True, align_corners=False)
-        out.append(net(x).double().cpu().numpy())
+    with reuse_large_buffers():  # 224 px activations of a batch: tens of MB, reused every batch
+        for start in range(0, len(images), batch):
+            x = images[start:start + batch].to(device)
+            x = x.float() / 255 if x.dtype == torch.uint8 else (x.float().clamp(-1, 1) + 1) / 2  # [0, 1]
+            x = F.interpolate(x, size=(FEATURE_SIZE, FEATURE_SIZE), mode="bilinear", antialias=True, align_corners=False)
+            out.append(net(x).double().cpu().numpy())
     return np.concatenate(out)
 
 
