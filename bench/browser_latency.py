@@ -138,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoints", default=str(REPO / "checkpoints"))
     parser.add_argument("--out", default=str(REPO / "assets" / "hand-drawn"))
+    parser.add_argument("--screenshots", help="folder for a screenshot of each tab after its moves")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -169,6 +170,11 @@ def main() -> None:
                 ms = [round(t * 1000) for t in gan_latency(page, port, tab, prefix)]
                 print(f"{tab}: first move to picture {ms[0]} ms (model load included), "
                       f"then median {statistics.median(ms[1:]):.0f} ms, max {max(ms[1:])} ms")
+                if args.screenshots:
+                    page.click(f"#{prefix}-walk")
+                    page.wait_for_selector(f"#{prefix}-strip img", timeout=30_000)
+                    page.wait_for_timeout(1000)
+                    page.screenshot(path=str(Path(args.screenshots) / f"screenshot-{prefix}.png"))
             for name, strokes in DRAWINGS.items():
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.wait_for_selector("#latent-picture img, #sketch-pad", timeout=60_000)
@@ -188,6 +194,8 @@ def main() -> None:
                 sketches.append(Image.open(out / f"{name}-sketch.png").convert("RGB").resize((192, 192)))
                 results.append(Image.open(out / f"{name}-result.png").convert("RGB").resize((192, 192)))
                 print(f"{name}: {len(strokes)} strokes, last release-to-picture {latencies[-1] * 1000:.0f} ms")
+                if args.screenshots:
+                    page.screenshot(path=str(Path(args.screenshots) / "screenshot-sketch.png"))
             context.close()
     finally:
         demo.close()
