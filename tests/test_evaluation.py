@@ -65,3 +65,14 @@ def test_eval_command_writes_figures(tmp_path, capsys):
     assert result["fd"] > 0 and result["fd_floor_heldout_halves"] >= 0
     assert set(result["probe"]) == {"circles", "squares", "stripes"}
     assert Registry(root).spec("c").raw["metrics"]["fd"] == result["fd"]
+
+
+def test_distinct_cells_counts_repeats():
+    from studio.evaluation.evaluate import distinct_cells
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(64, 16))
+    varied = rng.normal(size=(64, 16))
+    assert distinct_cells(varied, real)[0] >= 60
+    collapsed = np.repeat(rng.normal(size=(8, 16)), 8, axis=0) + rng.normal(scale=1e-3, size=(64, 16))
+    assert distinct_cells(collapsed, real)[0] == 0

@@ -64,6 +64,20 @@ def data_folder(spec: Spec, data: str | None) -> Path:
     return path
 
 
+def distinct_cells(f_grid: np.ndarray, f_real: np.ndarray) -> tuple[int, float]:
+    """How many of a grid's pictures are not near-repeats of another cell of the grid.
+
+    A cell is a repeat when its nearest other cell (feature distance) is closer than
+    the closest pair among as many real pictures: no two real emoji are that alike."""
+    def nearest(f: np.ndarray) -> np.ndarray:
+        d = np.sqrt(np.maximum(((f[:, None, :] - f[None, :, :]) ** 2).sum(-1), 0))
+        np.fill_diagonal(d, np.inf)
+        return d.min(axis=1)
+
+    threshold = float(nearest(f_real).min())
+    return int((nearest(f_grid) >= threshold).sum()), threshold
+
+
 def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, seed: int = 0) -> dict:
     """FD and KID against held-out real images (+ per-class probe accuracy for conditional models)."""
     t0 = time.monotonic()
@@ -92,6 +106,13 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
         "kid": round(kid(f_gen, f_held), 5),
         "kid_floor_train_vs_heldout": round(kid(f_train, f_held), 5),
     }
+    # The 8x8 grid of seeds 0-63 that checkpoints/README.md shows (classes in turn).
+    grid_labels = np.arange(64) % len(classes) if conditional else None
+    real_64 = heldout.images[rng.choice(len(heldout.images), min(64, len(heldout.images)), replace=False)]
+    distinct, threshold = distinct_cells(features(generate(model, 64, grid_labels, seed_offset=0), net),
+                                         features(real_64, net))
+    result["grid_distinct_of_64"] = distinct
+    result["grid_repeat_threshold"] = round(threshold, 3)
     if conditional:
         probe = train_probe(features(train.images, net), train.labels.numpy(), len(classes))
         real_acc = probe_accuracy(probe, f_held, heldout.labels.numpy(), len(classes))
@@ -159,6 +180,9 @@ def report(name: str, result: dict) -> str:
              f"  FD  {result['fd']:10.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}, "
              f"held-out halves {result['fd_floor_heldout_halves']:.3f}",
              f"  KID {result['kid']:10.5f}   floor: train vs held-out {result['kid_floor_train_vs_heldout']:.5f}"]
+    if "grid_distinct_of_64" in result:
+        lines.append(f"  grid of seeds 0-63: {result['grid_distinct_of_64']} of 64 pictures distinct (no other cell "
+                     f"closer than the closest two of 64 real pictures)")
     for cls, row in result.get("probe", {}).items():
         lines.append(f"  probe {cls:16s} generated {row['generated']:.3f}  real held-out {row['real_heldout']:.3f}  "
                      f"ratio {row['ratio']}")
