@@ -76,3 +76,17 @@ def test_distinct_cells_counts_repeats():
     assert distinct_cells(varied, real)[0] >= 60
     collapsed = np.repeat(rng.normal(size=(8, 16)), 8, axis=0) + rng.normal(scale=1e-3, size=(64, 16))
     assert distinct_cells(collapsed, real)[0] == 0
+
+
+def test_eval_of_a_sketch_model(tmp_path, capsys):
+    from .conftest import make_sketch
+    from .test_train_pix2pix import make_pairs
+
+    data = make_pairs(tmp_path / "pairs", n=12, size=64)
+    (data / "dataset.json").write_text(json.dumps({"heldout": {"names": [f"p{i:02d}" for i in range(6)]}}))
+    root = tmp_path / "ck"
+    make_sketch(root)
+    assert main(["eval", "tiny-sketch", "--data", str(data), "--checkpoints", str(root), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_heldout"] == 6 and 0 < result["l1"] <= 2 and result["psnr_db"] > 0
+    assert result["fd"] > 0 and result["fd_app_input"] > 0

@@ -18,8 +18,10 @@ from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
+from ..images import to_pil
 from ..memory import reuse_large_buffers
 from ..sampling import latents
+from ..sketch import prepare_sketch
 from .efficientnet import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, train_probe
 
@@ -138,8 +140,17 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
     target = heldout.pictures.float() / 127.5 - 1
     error = (outputs.clamp(-1, 1) - target).abs().mean(dim=(1, 2, 3))  # per pair, on the [-1, 1] scale
     mse = ((outputs.clamp(-1, 1) - target) / 2).square().mean(dim=(1, 2, 3))  # on the [0, 1] scale
+    # The same sketches as the app hands them to the model: skeleton redrawn with the
+    # training pen, re-centred (prepare_sketch). No pixel targets line up any more, so FD only.
+    stroke = spec.raw.get("sketch", {}).get("stroke_px")
+    app_inputs = torch.stack([
+        torch.from_numpy(np.asarray(prepare_sketch(to_pil(s.float().div(127.5).sub(1)[None])[0], spec.image_size, stroke),
+                                    dtype=np.float32) / 127.5 - 1).permute(2, 0, 1)
+        for s in heldout.sketches])
+    app_outputs = torch.cat([model(app_inputs[i:i + 32].to(device)).cpu() for i in range(0, len(app_inputs), 32)])
     net = load_efficientnet_lite0()
     f_out, f_held = features(outputs, net), features(heldout.pictures, net)
+    f_app = features(app_outputs, net)
     f_train = features(train.pictures[: max(len(heldout.names), 500)], net)
     return {
         "feature_space": "EfficientNet-Lite0 (ImageNet) pooled 1280-d, 224 px; not Inception FID",
@@ -148,6 +159,7 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
         "psnr_db": round((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item(), 2),
         "l1_floor_white": round((1 - target).abs().mean().item(), 4),  # an all-white output, for scale
         "fd": round(fd(f_out, f_held), 3),
+        "fd_app_input": round(fd(f_app, f_held), 3),
         "fd_floor_train_vs_heldout": round(fd(f_train, f_held), 3),
         "seconds": round(time.monotonic() - t0, 1),
     }
@@ -174,7 +186,8 @@ def report(name: str, result: dict) -> str:
         return (f"{name}: {result['n_heldout']} held-out pairs ({result['feature_space']})\n"
                 f"  L1   {result['l1']:.4f}   (an all-white picture: {result['l1_floor_white']:.4f})\n"
                 f"  PSNR {result['psnr_db']:.2f} dB\n"
-                f"  FD   {result['fd']:.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}")
+                f"  FD   {result['fd']:.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}\n"
+                f"  FD   {result['fd_app_input']:.3f}   with the sketches redrawn as the app does (prepare_sketch)")
     lines = [f"{name}: {result['n_generated']} generated vs {result['n_heldout']} held-out real images "
              f"({result['feature_space']})",
              f"  FD  {result['fd']:10.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}, "
