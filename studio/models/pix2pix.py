@@ -2,7 +2,10 @@
 
 After Isola et al. (2017) and pytorch-CycleGAN-and-pix2pix, with what the studio
 needs for a live preview: instance norm (no batch statistics, so the output of one
-sketch does not depend on others) and no dropout at inference.
+sketch does not depend on others) and no dropout at inference. Instance norm over a
+4x4 or 2x2 map throws away each channel's mean and scale, which is where the deep
+levels carry the picture's global content (what colour the whole thing is), so
+`norm_min_size` leaves maps smaller than that unnormalised.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ class UNetGenerator(nn.Module):
     concatenating the encoder features of its resolution (the U-Net skips).
     """
 
-    def __init__(self, image_size: int = 128, width: int = 32, norm: str = "instance", dropout: float = 0.0):
+    def __init__(self, image_size: int = 128, width: int = 32, norm: str = "instance", dropout: float = 0.0,
+                 norm_min_size: int = 1):
         super().__init__()
         depth = int(math.log2(image_size))
         if 2**depth != image_size or depth < 3:
@@ -43,7 +47,8 @@ class UNetGenerator(nn.Module):
         for i, c in enumerate(widths):
             layers: list[nn.Module] = [] if i == 0 else [nn.LeakyReLU(0.2)]
             layers.append(nn.Conv2d(cin, c, 4, 2, 1, bias=norm != "batch"))
-            if 0 < i < depth - 1:  # no norm on the input layer nor on the 1x1 bottleneck
+            # No norm on the input layer, nor on the 1x1 bottleneck, nor on maps under norm_min_size.
+            if 0 < i < depth - 1 and image_size >> (i + 1) >= norm_min_size:
                 layers.append(_norm(norm, c))
             self.down.append(nn.Sequential(*layers))
             cin = c
@@ -53,7 +58,8 @@ class UNetGenerator(nn.Module):
             cout = 3 if i == 0 else widths[i - 1]
             layers = [nn.ReLU(), nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=i == 0 or norm != "batch")]
             if i > 0:
-                layers.append(_norm(norm, cout))
+                if image_size >> i >= norm_min_size:
+                    layers.append(_norm(norm, cout))
                 if dropout > 0 and i >= depth - 3:  # the three innermost decoder levels, as in pix2pix
                     layers.append(nn.Dropout(dropout))
             else:

@@ -1,7 +1,7 @@
 """Train pix2pix (line art -> colour) and write a `sketch` checkpoint.
 
 Two recipes:
-  studio     instance norm, no dropout, EMA of G, augmentation that makes it robust
+  studio     instance norm (not on maps under 8x8), no dropout, EMA of G, augmentation that makes it robust
              to hand-drawn lines: stroke width jitter, small paired shifts and flips,
              dropped strokes.
   reference  the pix2pix paper's settings: batch norm, dropout 0.5, no augmentation,
@@ -30,8 +30,8 @@ from .distributed import setup, teardown, wrap
 from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
-    "studio": {"norm": "instance", "dropout": 0.0, "augment": True, "ema_kimg": 10.0},
-    "reference": {"norm": "batch", "dropout": 0.5, "augment": False, "ema_kimg": 0.0},
+    "studio": {"norm": "instance", "norm_min_size": 8, "dropout": 0.0, "augment": True, "ema_kimg": 10.0},
+    "reference": {"norm": "batch", "norm_min_size": 1, "dropout": 0.5, "augment": False, "ema_kimg": 0.0},
 }
 L1_WEIGHT = 100.0
 
@@ -101,7 +101,8 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
 
     torch.manual_seed(cfg.seed)  # weights, batches and augmentation: resumable exactly
     place = setup(amp=cfg.amp)
-    g_args = {"image_size": cfg.image_size, "width": cfg.width, "norm": r["norm"], "dropout": r["dropout"]}
+    g_args = {"image_size": cfg.image_size, "width": cfg.width, "norm": r["norm"], "dropout": r["dropout"],
+              "norm_min_size": r["norm_min_size"]}
     d_args = {"width": cfg.width, "norm": r["norm"]}
     g = build("pix2pix-unet", g_args).to(place.device, memory_format=torch.channels_last)
     d = build("patchgan", d_args).to(place.device, memory_format=torch.channels_last)
