@@ -4,8 +4,8 @@
 
 Serves the app on a loopback port in headless Debian Chromium (Playwright). In the
 two GAN tabs it types seeds and drags the truncation slider, and times each change to
-the new picture in the page (the first one includes loading the model). In the
-"Sketch to image" tab it draws each of six objects stroke by stroke with the mouse
+the new picture in the page. In the "Sketch to image" tab it draws each of six
+objects stroke by stroke with the mouse
 on the canvas, as a person would: Brush tool, press, move, release. After every
 release it waits for the output picture to change and records the time from the
 release to the new picture in the page (the canvas upload, the queue, the model, the
@@ -168,7 +168,7 @@ def main() -> None:
                 if not registry.names(prefix):
                     continue
                 ms = [round(t * 1000) for t in gan_latency(page, port, tab, prefix)]
-                print(f"{tab}: first move to picture {ms[0]} ms (model load included), "
+                print(f"{tab}: first move to picture {ms[0]} ms, "
                       f"then median {statistics.median(ms[1:]):.0f} ms, max {max(ms[1:])} ms")
                 if args.screenshots:
                     page.click(f"#{prefix}-walk")

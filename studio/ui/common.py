@@ -69,9 +69,27 @@ def model_info(spec: Spec) -> str:
                      else "Training: " + json.dumps(training))
     if raw.get("licence"):
         lines.append(f"Licence: {raw['licence']}")
-    if raw.get("metrics"):
-        lines.append("Metrics: " + ", ".join(f"{k} {v}" for k, v in raw["metrics"].items()))
+    lines += metric_lines(raw.get("metrics") or {})
     return "  \n".join(lines)
+
+
+def metric_lines(m: dict) -> list[str]:
+    """The figures `studio eval` stored, each beside its floor (what real data scores)."""
+    if not m:
+        return []
+    lines = []
+    if "l1" in m:
+        lines.append(f"Held-out L1 {m['l1']} (all white: {m.get('l1_floor_white', '?')}), PSNR {m.get('psnr_db', '?')} dB")
+    if "fd" in m:
+        lines.append(f"FD {m['fd']} (real vs real: {m.get('fd_floor_train_vs_heldout', '?')})"
+                     + (f", KID {m['kid']}" if "kid" in m else ""))
+    if "grid_distinct_of_64" in m:
+        lines.append(f"{m['grid_distinct_of_64']} of 64 seeds distinct")
+    if m.get("probe_min_ratio") is not None:
+        lines.append(f"Class probe on generated pictures: at worst {m['probe_min_ratio']:.0%} of its accuracy on real ones")
+    if lines:
+        lines[0] = "Measured (EfficientNet-Lite0 features, `studio eval`): " + lines[0]
+    return lines or ["Metrics: " + ", ".join(f"{k} {v}" for k, v in m.items())]
 
 
 def no_models_message(task: str, kind: str) -> str:
