@@ -3,9 +3,9 @@
 After Isola et al. (2017) and pytorch-CycleGAN-and-pix2pix, with what the studio
 needs for a live preview: instance norm (no batch statistics, so the output of one
 sketch does not depend on others) and no dropout at inference. Instance norm over a
-4x4 or 2x2 map throws away each channel's mean and scale, which is where the deep
-levels carry the picture's global content (what colour the whole thing is), so
-`norm_min_size` leaves maps smaller than that unnormalised.
+4x4 or 2x2 map throws away each channel's mean and scale, which may be where the deep
+levels carry global content (what colour the whole thing is); `norm_min_size` leaves
+maps smaller than that unnormalised (measured: a small gain, checkpoints/README.md).
 """
 
 from __future__ import annotations
