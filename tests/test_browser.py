@@ -73,6 +73,7 @@ def test_class_conditional(page):
     page.click("#class-main input")
     page.get_by_role("option", name="squares").click()
     squares = wait_for_change(lambda: src(page, picture), first)
+    page.wait_for_selector("[role=option]", state="detached")  # the first list has closed
     page.click("#class-other input")
     page.get_by_role("option", name="stripes").click()
     wait_for_change(lambda: src(page, picture), squares)
