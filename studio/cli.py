@@ -132,7 +132,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     z_dim=args.z_dim, augment=args.augment,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
-                            init_from=_checkpoint_folder(args, args.init_from))
+                    init_from=_checkpoint_folder(args, args.init_from))
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
     print(f"wrote {path}")
 

@@ -131,15 +131,24 @@ def prepare_sketch(value: Any, size: int, stroke_px: float | None = None) -> Ima
     return Image.eval(picture, lambda v: 255 - v).convert("RGB")
 
 
+def trained_stroke(description: dict) -> float | None:
+    """The pen width (px) a sketch checkpoint's studio.json records, if any."""
+    return description.get("sketch", {}).get("stroke_px") or None
+
+
+def model_input(sketch: Any, size: int, stroke_px: float | None = None) -> torch.Tensor:
+    """The drawing as a generator's input: (1, 3, size, size) in [-1, 1]."""
+    picture = prepare_sketch(sketch, size, stroke_px)
+    return torch.from_numpy(np.asarray(picture, dtype=np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+
+
 @torch.no_grad()
 def sketch_to_image(model: nn.Module | str, sketch: Any) -> Image.Image:
     """Turn a line drawing into a coloured picture with a `sketch` checkpoint."""
     model = resolve(model)
     spec = getattr(model, "spec", None)
     size = getattr(model, "image_size", None) or (spec.image_size if spec else 128)
-    stroke = (spec.raw.get("sketch", {}).get("stroke_px") if spec else None) or None
-    picture = prepare_sketch(sketch, size, stroke)
-    x = torch.from_numpy(np.asarray(picture, dtype=np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    x = model_input(sketch, size, trained_stroke(spec.raw if spec else {}))
     device = next(model.parameters()).device
     return to_pil(model(x.to(device)))[0]  # (1, 3, S, S) in [-1, 1] -> picture
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
-from ..images import to_pil
 from ..memory import reuse_large_buffers
 from ..sampling import latents
-from ..sketch import prepare_sketch
+from ..sketch import model_input, trained_stroke
 from .efficientnet import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, train_probe
 
@@ -142,11 +142,9 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
     mse = ((outputs.clamp(-1, 1) - target) / 2).square().mean(dim=(1, 2, 3))  # on the [0, 1] scale
     # The same sketches as the app hands them to the model: skeleton redrawn with the
     # training pen, re-centred (prepare_sketch). No pixel targets line up any more, so FD only.
-    stroke = spec.raw.get("sketch", {}).get("stroke_px")
-    app_inputs = torch.stack([
-        torch.from_numpy(np.asarray(prepare_sketch(to_pil(s.float().div(127.5).sub(1)[None])[0], spec.image_size, stroke),
-                                    dtype=np.float32) / 127.5 - 1).permute(2, 0, 1)
-        for s in heldout.sketches])
+    stroke = trained_stroke(spec.raw)
+    app_inputs = torch.cat([model_input(Image.fromarray(s.permute(1, 2, 0).numpy()), spec.image_size, stroke)
+                            for s in heldout.sketches])  # (N, 3, S, S) uint8 -> (N, 3, S, S) in [-1, 1]
     app_outputs = torch.cat([model(app_inputs[i:i + 32].to(device)).cpu() for i in range(0, len(app_inputs), 32)])
     net = load_efficientnet_lite0()
     f_out, f_held = features(outputs, net), features(heldout.pictures, net)

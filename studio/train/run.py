@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..checkpoints import WEIGHTS_FILE, check_name, read_spec
+from ..checkpoints import check_name, load_model, read_spec
 from ..data.packages import data_dir
 from ..errors import StudioError
 from .distributed import Placement
@@ -36,14 +36,12 @@ def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Modul
     """Start G and its EMA from a checkpoint's weights (D starts afresh): fine-tuning a
     shipped model on new pictures, or going on with one whose resumable state is gone.
     The images-seen count goes on from the checkpoint's, so the EMA keeps its half-life."""
-    from safetensors.torch import load_file
-
     spec = read_spec(Path(folder))
     if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
         raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
                           f"{getattr(g, 'arch_name', '?')} {g.arch_args}; give matching --width/--z-dim/classes.")
-    state = load_file(str(spec.path / WEIGHTS_FILE))
-    g.load_state_dict(state, strict=True)  # fp16 on disk -> the parameters' fp32
+    state = load_model(spec).state_dict()  # the registry's strict, checked load; fp16 on disk -> fp32
+    g.load_state_dict(state, strict=True)
     g_ema.load_state_dict(state, strict=True)
     seen = int(spec.raw.get("training", {}).get("images_seen", 0))
     info["images_seen"] = seen
@@ -103,17 +101,16 @@ class Run:
         if not self.placement.main:
             return False
         due = [n for n in self._snapshots if n <= self.info["images_seen"]]
-        if due:
-            self._snapshots = [n for n in self._snapshots if n > self.info["images_seen"]]
-            path = Path(write_checkpoint())
-            target = self.path / "snapshots" / str(due[-1]) / path.name
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(path, target)
-        if not done and time.monotonic() - self._last_save < self.save_every_s:
+        if not (done or due or time.monotonic() - self._last_save >= self.save_every_s):
             return False
         self.log.flush()
         save_state(self.state, self.modules, self.optimizers, self.info)
-        write_checkpoint()
+        path = Path(write_checkpoint())
+        if due:  # one write serves both the save and the snapshot
+            self._snapshots = [n for n in self._snapshots if n > self.info["images_seen"]]
+            target = self.path / "snapshots" / str(due[-1]) / path.name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(path, target)
         plot_losses(self.path / "losses.jsonl", self.path / "losses.png", self.plot_keys)
         self._last_save = time.monotonic()
         return True
