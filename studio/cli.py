@@ -120,6 +120,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
         cfg = Pix2PixConfig(data=args.data, name=args.name, recipe=args.recipe, epochs=args.epochs,
                             batch=args.batch or 16, image_size=args.image_size or 128, width=args.width or 32,
+                            augment=args.augment,
                             seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                             save_every_s=args.save_every, snapshots=args.snapshots,
                             init_from=_checkpoint_folder(args, args.init_from))
@@ -129,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
-                    z_dim=args.z_dim, augment=args.augment,
+                    z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from))
@@ -274,7 +275,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--image-size", type=int, help="default 64 (GANs), 128 (pix2pix)")
     s.add_argument("--width", type=int)
     s.add_argument("--z-dim", type=int)
-    s.add_argument("--augment", help="DiffAugment policy, e.g. color,translation,cutout ('' for none)")
+    s.add_argument("--augment", help="GANs: DiffAugment policy, e.g. color,translation,cutout; pix2pix: any of "
+                   "flip,shift,width,drop; '' for none (default: the recipe's)")
+    s.add_argument("--class-loss", type=float, metavar="WEIGHT",
+                   help="cgan: weight of the auxiliary class loss (D names real pictures' class, G is rewarded "
+                        "when it reads its own); 0 for none")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int)
     s.add_argument("--run-dir", help="where state, logs and sample grids go (default: the data cache)")

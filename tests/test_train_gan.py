@@ -38,6 +38,29 @@ def test_cgan_trains_with_classes(tmp_path):
     assert len(sample(registry.get("cond"), [1], classes={"blocks": 0.5, "lines": 0.5})) == 1
 
 
+def test_class_loss_teaches_the_discriminator_the_classes(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "ac", conditional=True, class_loss=1.0), max_images=8 * 160)
+    raw = Registry(tmp_path / "ck").spec("ac").raw
+    assert raw["recipe"]["class_loss"] == 1.0 and raw["recipe"]["d_arch_args"]["classifier"] is True
+    logs = [json.loads(line) for line in (tmp_path / "runs" / "ac" / "losses.jsonl").read_text().splitlines()]
+    cls = [row["loss_cls_real"] for row in logs]  # means over 20 steps
+    assert len(cls) == 8 and all("loss_cls_fake" in row for row in logs)
+    # Two classes start at ln 2 = 0.69; blocks vs lines is easy to tell apart.
+    assert sum(cls[-2:]) / 2 < 0.6 * cls[0], cls
+
+
+def test_projection_discriminator_classifier_head():
+    from studio.models import build
+
+    d = build("cgan-d", {"n_classes": 3, "width": 4, "image_size": 64, "classifier": True}).eval()  # fixed SN
+    x, y = torch.randn(2, 3, 64, 64), torch.eye(3)[:2]
+    logit, classes = d(x, y, with_classes=True)
+    assert logit.shape == (2,) and classes.shape == (2, 3) and torch.equal(d(x, y), logit)
+    with pytest.raises(ValueError, match="without a classifier"):
+        build("cgan-d", {"n_classes": 3, "width": 4, "image_size": 64})(x, y, with_classes=True)
+
+
 def test_reference_recipe_ships_the_raw_generator(tmp_path):
     data = make_image_folder(tmp_path / "flat")
     train_gan(config(tmp_path, data, "ref", recipe="reference"), max_images=8)

@@ -3,11 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image, ImageDraw
 from safetensors.torch import load_file
 
-from studio import Registry
+from studio import Registry, StudioError
 from studio.cli import main
 from studio.data.pairs import load_pairs
 from studio.models import build
@@ -68,6 +69,14 @@ def test_augmentation_keeps_pairs_aligned_and_changes_strokes():
     assert (drop_strokes(sketch, p=1.0) >= sketch).all()  # dropping only whitens
     s, p = augment_pair(sketch, sketch.clone())
     assert s.shape == p.shape == sketch.shape
+    off_centre = torch.ones(4, 3, 32, 32)
+    off_centre[:, :, 4:28, 3:6] = -1
+    s, p = augment_pair(off_centre, off_centre.clone(), "flip,shift")  # geometric only: the pair stays identical
+    assert torch.equal(s, p) and not torch.equal(s, off_centre)
+    s, p = augment_pair(sketch, sketch.clone(), "")
+    assert torch.equal(s, sketch) and torch.equal(p, sketch)
+    with pytest.raises(StudioError, match="Unknown pix2pix augmentation blur"):
+        augment_pair(sketch, sketch, "flip,blur")
 
 
 def test_trains_resumes_exactly_and_evaluates(tmp_path, capsys):
@@ -75,6 +84,7 @@ def test_trains_resumes_exactly_and_evaluates(tmp_path, capsys):
 
     def cfg(name):
         return Pix2PixConfig(data=str(data), name=name, batch=2, image_size=32, width=4, threads=1,
+                             augment="flip,shift,width,drop",
                              checkpoints=str(tmp_path / "ck"), run_dir=str(tmp_path / "runs" / name))
 
     train_pix2pix(cfg("straight"), max_images=8)
@@ -86,6 +96,7 @@ def test_trains_resumes_exactly_and_evaluates(tmp_path, capsys):
     registry = Registry(tmp_path / "ck")
     spec = registry.spec("straight")
     assert spec.task == "sketch" and spec.raw["recipe"]["norm"] == "instance"
+    assert spec.raw["recipe"]["augment"] == "flip,shift,width,drop"
     assert registry.get("straight")(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
     capsys.readouterr()
     assert main(["eval", "straight", "--checkpoints", str(tmp_path / "ck"), "--json"]) == 0
@@ -99,7 +110,7 @@ def test_reference_recipe(tmp_path):
                         checkpoints=str(tmp_path / "ck"), run_dir=str(tmp_path / "run"))
     train_pix2pix(cfg, max_images=4)
     raw = Registry(tmp_path / "ck").spec("ref").raw
-    assert raw["recipe"]["norm"] == "batch" and raw["recipe"]["dropout"] == 0.5 and not raw["recipe"]["augment"]
+    assert raw["recipe"]["norm"] == "batch" and raw["recipe"]["dropout"] == 0.5 and raw["recipe"]["augment"] == ""
 
 
 def test_init_from_a_sketch_checkpoint(tmp_path):

@@ -1,7 +1,9 @@
 """Class-conditional pair: conditional-batch-norm generator, projection discriminator.
 
 Classes enter as weights y (B, n_classes): one-hot for a single class, any convex
-combination for a mix. Projection discriminator after Miyato & Koyama (2018).
+combination for a mix. Projection discriminator after Miyato & Koyama (2018), with an
+optional auxiliary classifier head on the same features (AC-GAN, Odena et al. 2017):
+trained on real pictures only, it gives the generator a direct class signal.
 """
 
 from __future__ import annotations
@@ -36,19 +38,31 @@ class ConditionalGenerator(Generator):
 
 @register("cgan-d")
 class ProjectionDiscriminator(Discriminator):
-    """logit = head(h) + <embed(y), sum-pooled h>, h the (B, 8w, 4, 4) features."""
+    """logit = head(h) + <embed(y), sum-pooled h>, h the (B, 8w, 4, 4) features.
 
-    def __init__(self, n_classes: int, width: int = 48, image_size: int = 64, norm: str = "sn", channels: int = 3):
+    With `classifier=True` it also predicts class logits (B, n_classes) from the pooled h.
+    """
+
+    def __init__(self, n_classes: int, width: int = 48, image_size: int = 64, norm: str = "sn", channels: int = 3,
+                 classifier: bool = False):
         super().__init__(width=width, image_size=image_size, norm=norm, channels=channels)
         self.n_classes = n_classes
         channels_out = self.head.weight.shape[1]
         embed = nn.Linear(n_classes, channels_out, bias=False)
         nn.init.normal_(embed.weight, 0.0, 0.02)
         self.embed = spectral_norm(embed) if norm == "sn" else embed
+        # No spectral norm here: a 1-Lipschitz head could not make confident class logits.
+        self.classifier = nn.Linear(channels_out, n_classes) if classifier else None
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None,
+                with_classes: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         if y is None:
             raise ValueError("a projection discriminator needs class weights y (B, n_classes)")
         h = self.features(x)  # (B, 8w, 4, 4)
-        projection = (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1)  # (B,)
-        return self.head(h).flatten() + projection
+        pooled = h.sum(dim=(2, 3))  # (B, 8w)
+        logit = self.head(h).flatten() + (self.embed(y) * pooled).sum(dim=1)  # (B,)
+        if not with_classes:
+            return logit
+        if self.classifier is None:
+            raise ValueError("this discriminator was built without a classifier head")
+        return logit, self.classifier(pooled / (h.shape[2] * h.shape[3]))  # (B,), (B, n_classes)

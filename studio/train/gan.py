@@ -3,7 +3,9 @@
 Two recipes:
   studio     width 32, z 128, spectral-norm D, DiffAugment (color, translation,
              cutout) on real and fake, x-flips, EMA of G (half-life 10k images with
-             ramp-up), non-saturating loss, Adam 2e-4 (0.5, 0.999).
+             ramp-up), non-saturating loss, Adam 2e-4 (0.5, 0.999). Conditional
+             models may add an auxiliary class loss (`class_loss` > 0): D also
+             classifies real pictures, G is rewarded when D reads its class.
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
@@ -34,9 +36,9 @@ from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
-               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5},
+               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0},
     "reference": {"z_dim": 100, "width": 64, "d_norm": "bn", "augment": "", "mirror": False,
-                  "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5},
+                  "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0},
 }
 
 
@@ -52,6 +54,7 @@ class GanConfig:
     width: int | None = None  # None: the recipe's
     z_dim: int | None = None
     augment: str | None = None
+    class_loss: float | None = None  # weight of the auxiliary class loss (conditional only)
     seed: int = 0
     threads: int | None = None
     checkpoints: str = "checkpoints"
@@ -66,7 +69,7 @@ class GanConfig:
 
     def resolved(self) -> dict:
         base = dict(RECIPES[self.recipe])
-        for key in ("width", "z_dim", "augment"):
+        for key in ("width", "z_dim", "augment", "class_loss"):
             if getattr(self, key) is not None:
                 base[key] = getattr(self, key)
         return base
@@ -113,8 +116,11 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     place = setup(amp=cfg.amp)
     g_args = {"z_dim": r["z_dim"], "width": r["width"], "image_size": cfg.image_size}
     d_args = {"width": r["width"], "image_size": cfg.image_size, "norm": r["d_norm"]}
+    class_w = r["class_loss"] if cfg.conditional else 0.0
     if cfg.conditional:
         g_args["n_classes"] = d_args["n_classes"] = n_classes
+        if class_w > 0:
+            d_args["classifier"] = True
     g = build("cgan" if cfg.conditional else "dcgan", g_args)
     d = build("cgan-d" if cfg.conditional else "dcgan-d", d_args)
     # channels-last is about 8% faster for these convolutions on the CPU (bench/train_throughput.py).
@@ -174,26 +180,43 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         y = F.one_hot(data.labels[idx], n_classes).float().to(place.device) if n_classes else None
         z = torch.randn(cfg.batch, r["z_dim"]).to(place.device)
 
-        # Discriminator: real -> 1, fake -> 0 (softplus form of BCE).
+        # Discriminator: real -> 1, fake -> 0 (softplus form of BCE); with a class
+        # loss it also learns to name the class of real pictures (never of fakes, so
+        # it cannot be rewarded for calling easy fakes by their label).
         aug = r["augment"]
+        logs = {}
         with place.autocast():
             fake = g_train(z, y)
-            d_real = d_train(diff_augment(real, aug), y).float()
+            if class_w > 0:
+                d_real, c_real = d_train(diff_augment(real, aug), y, with_classes=True)
+            else:
+                d_real = d_train(diff_augment(real, aug), y)
+            d_real = d_real.float()
             d_fake = d_train(diff_augment(fake.detach(), aug), y).float()
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        if class_w > 0:
+            loss_cls_real = F.cross_entropy(c_real.float(), y)
+            loss_d = loss_d + class_w * loss_cls_real
+            logs["loss_cls_real"] = loss_cls_real.item()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
 
-        # Generator: make D call the fakes real (non-saturating).
+        # Generator: make D call the fakes real (non-saturating), and of their class.
         with place.autocast():
-            loss_g = F.softplus(-d_train(diff_augment(fake, aug), y).float()).mean()
+            if class_w > 0:
+                d_out, c_fake = d_train(diff_augment(fake, aug), y, with_classes=True)
+                loss_cls_fake = F.cross_entropy(c_fake.float(), y)
+                logs["loss_cls_fake"] = loss_cls_fake.item()
+            else:
+                d_out, loss_cls_fake = d_train(diff_augment(fake, aug), y), 0.0
+            loss_g = F.softplus(-d_out.float()).mean() + class_w * loss_cls_fake
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
 
         run.step(cfg.batch, {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                             "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item()})
+                             "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **logs})
         if r["ema_kimg"] > 0:
             ema_update(g_ema, g, ema_beta(info["images_seen"], cfg.batch, r["ema_kimg"]))
         bar.update(cfg.batch)
