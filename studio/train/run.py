@@ -34,8 +34,9 @@ def ema_beta(images_seen: int, batch: int, ema_kimg: float) -> float:
 
 def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Module, info: dict[str, Any]) -> None:
     """Start G and its EMA from a checkpoint's weights (D starts afresh): fine-tuning a
-    shipped model on new pictures, or going on with one whose resumable state is gone.
-    The images-seen count goes on from the checkpoint's, so the EMA keeps its half-life."""
+    shipped model on new pictures. Not a substitute for `--resume`: against a fresh D a
+    well-trained G first gets worse (checkpoints/README.md). The images-seen count goes
+    on from the checkpoint's, so the EMA keeps its half-life."""
     spec = read_spec(Path(folder))
     if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
         raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
