@@ -7,7 +7,10 @@ of assets/styles/hokusai-great-wave.jpg) with the same VGG19 weights and the sam
 layers: content conv4_2, style conv1_1 ... conv5_1 (post-ReLU), TV weight 0. Printed:
   1. time per L-BFGS evaluation at 256 and 512 px (forward + backward through VGG19,
      timed from one evaluation's start to the next so that each side's optimiser work
-     counts), with the FLOP/s it reaches against this machine's fp32 matmul peak;
+     counts), with the FLOP/s it reaches against this machine's fp32 matmul peak. The
+     FLOPs are those of the direct convolution; the studio computes most layers by
+     Winograd's F(4x4, 3x3) with a quarter of the multiplications, so its figure is an
+     effective rate and can pass the peak;
   2. the loss each reaches within the same wall-clock budget, measured on its final
      picture by one shared loss function (plain torchvision layers, full size).
 """
@@ -111,6 +114,7 @@ def run_tutorial(state, content: Image.Image, style: Image.Image, size: int, bud
     optimizer = torch.optim.LBFGS([img])  # the tutorial's defaults: max_iter 20 evaluations per step
     evaluations = [0]
     starts = []  # perf_counter at the start of each evaluation
+    grad_scale: list[float] = []
     t0 = time.monotonic()
 
     def closure():
@@ -127,7 +131,14 @@ def run_tutorial(state, content: Image.Image, style: Image.Image, size: int, bud
             sum(cl.loss for cl in content_losses) / len(content_losses)
         loss.backward()
         evaluations[0] += 1
-        return loss
+        # The one change to the tutorial: its objective rescaled to a largest first gradient
+        # of 1, as the studio does. torch's L-BFGS has absolute thresholds (tolerance_grad
+        # 1e-7, curvature pairs need y.s > 1e-10); on small gradients (random weights, large
+        # pictures) the tutorial as written stops moving, and the race would measure that.
+        if not grad_scale:
+            grad_scale.append(1.0 / max(img.grad.abs().max().item(), 1e-30))
+        img.grad.mul_(grad_scale[0])
+        return loss.detach() * grad_scale[0]
 
     try:
         while True:
@@ -223,7 +234,8 @@ def main() -> None:
         ref, ours = statistics.median(ref_times[1:]), statistics.median(our_times[1:])
         per_step[size] = ours
         print(f"  {size} px: tutorial {ref * 1000:7.0f} ms, studio {ours * 1000:7.0f} ms, speed-up {ref / ours:.2f}x; "
-              f"studio reaches {flops / ours / 1e9:.0f} GFLOP/s = {flops / ours / peak:.0%} of the matmul peak")
+              f"studio reaches {flops / ours / 1e9:.0f} effective GFLOP/s = {flops / ours / peak:.0%} of the matmul peak "
+              f"(the tutorial {flops / ref / 1e9:.0f} = {flops / ref / peak:.0%})")
 
     print("\n2. loss within the same wall-clock budget (shared loss function, lower is better)")
     for size, budget in ((256, args.budget_256), (512, args.budget_512)):

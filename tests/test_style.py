@@ -55,6 +55,19 @@ def test_loss_halves_within_30_steps():
     assert [s.step for s in steps if s.image is not None] == [10, 20, 30]
 
 
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_optimisation_does_not_depend_on_the_scale_of_the_loss(optimizer):
+    # Tiny losses give tiny gradients (as large pictures do: the losses are means over
+    # pixels); torch's L-BFGS and Adam have absolute thresholds that stalled such runs.
+    def totals(scale):
+        return [s.total / scale for s in stylize(picture(0), picture(1), size=64, steps=12, weights="random",
+                                                 seed=0, multiscale=False, optimizer=optimizer, style_weight=1e6 * scale,
+                                                 content_weight=scale, tv_weight=10 * scale)]
+    plain, tiny = totals(1.0), totals(1e-9)
+    assert tiny[-1] <= 0.7 * tiny[0]
+    assert tiny[-1] == pytest.approx(plain[-1], rel=0.02)
+
+
 @pytest.mark.parametrize("options", [
     {"optimizer": "adam"}, {"preserve_colors": True}, {"init": "noise", "seed": 3},
     {"style_blend": [0.7, 0.3], "style": "two"}, {"style_scale": 0.5}, {"multiscale": True, "size": 128},

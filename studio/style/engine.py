@@ -235,10 +235,18 @@ def _steps(content_image: Image.Image, style_images: list[Image.Image], blend: l
         u = torch.logit(start.clamp(1e-3, 1 - 1e-3)).detach().contiguous()  # L-BFGS wants flat-viewable grads
         u.requires_grad_(True)
         if optimizer == "lbfgs":
-            opt: torch.optim.Optimizer = torch.optim.LBFGS([u], lr=1.0, max_iter=1, history_size=50)
+            # No early stop: the step budget and the Stop button end a run.
+            opt: torch.optim.Optimizer = torch.optim.LBFGS([u], lr=1.0, max_iter=1, history_size=50,
+                                                           tolerance_grad=0.0, tolerance_change=0.0)
         else:
             opt = torch.optim.Adam([u], lr=ADAM_LR)
         terms: dict[str, torch.Tensor] = {}
+        # The losses are means over pixels, so gradients shrink with the picture's size, and
+        # the optimisers have absolute thresholds (L-BFGS skips curvature pairs with
+        # y.s < 1e-10, Adam adds eps 1e-8): on small gradients L-BFGS fell back to plain
+        # gradient steps and stalled. So the objective the optimiser sees is rescaled once
+        # per size, to a largest gradient of 1 at the start; the reported losses are not.
+        grad_scale: list[float] = []
 
         def closure() -> torch.Tensor:
             opt.zero_grad(set_to_none=True)
@@ -250,7 +258,10 @@ def _steps(content_image: Image.Image, style_images: list[Image.Image], blend: l
             total = content_weight * c + style_weight * s + tv_weight * tv
             total.backward()
             terms.update(content=c.detach(), style=s.detach(), tv=tv.detach(), total=total.detach())
-            return total
+            if not grad_scale:
+                grad_scale.append(1.0 / max(u.grad.abs().max().item(), 1e-30))
+            u.grad.mul_(grad_scale[0])
+            return total.detach() * grad_scale[0]
 
         for i in range(scale_steps):
             opt.step(closure)

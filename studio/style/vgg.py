@@ -23,6 +23,7 @@ from torch import nn
 
 from ..checkpoints import default_root
 from ..errors import StudioError
+from .winograd import WinogradConv3x3
 
 # torchvision's vgg19().features: 16 3x3 convolutions in 5 blocks, each block ending in a max-pool.
 BLOCKS = [(64, 2), (128, 2), (256, 4), (512, 4), (512, 4)]
@@ -147,7 +148,8 @@ class VGGFeatures(nn.Module):
 
     Built only up to the deepest layer asked for. The ImageNet normalisation is
     folded into the first convolution (with the input padded by the mean colour, so
-    borders are exact), ReLUs run in place, and maps are channels-last.
+    borders are exact), the other convolutions run by Winograd's algorithm on the CPU
+    (winograd.py), ReLUs run in place, and maps are channels-last.
     """
 
     def __init__(self, state: dict[str, torch.Tensor], taps: list[str]):
@@ -169,9 +171,12 @@ class VGGFeatures(nn.Module):
                 if index == 0:  # conv((x - m) / s) == conv'(x) with w' = w / s, b' = b - sum(w * m / s)
                     b = b - (w * (mean / std)).sum(dim=(1, 2, 3))
                     w = w / std
-                conv = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=0 if index == 0 else 1)
-                conv.weight.data.copy_(w)
-                conv.bias.data.copy_(b)
+                if index == 0:  # padding 0: the input arrives padded with the mean colour
+                    conv = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=0)
+                    conv.weight.data.copy_(w)
+                    conv.bias.data.copy_(b)
+                else:
+                    conv = WinogradConv3x3(w, b)
                 self.layers.append(conv)
                 self.layers.append(nn.ReLU(inplace=True))
                 self.names += [None, index_to_name[index] if index_to_name[index] in taps else None]
