@@ -29,6 +29,7 @@ BT = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
 G = [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
      [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
 AT = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+CHUNK = 1 << 22  # floats of transformed tiles per chunk (16 MB)
 MIN_PIXELS = 8 * 8  # smaller maps are mostly tile padding: the direct convolution wins
 
 
@@ -51,19 +52,25 @@ def winograd(x: torch.Tensor, u: torch.Tensor, bt2: torch.Tensor, at2: torch.Ten
     sb, sh, sw, _ = xp.stride()
     # Overlapping 6x6 tiles, 4 apart, as a view: (6, 6, B, th, tw, C)
     tiles = xp.as_strided((A, A, b, th, tw, c), (sh, sw, sb, M * sh, M * sw, 1))
-    v = (bt2 @ tiles.reshape(A * A, -1)).view(A * A, -1, c)  # (36, N, C), N = B*th*tw
-    m = torch.bmm(v, u)  # (36, N, K): the convolution itself
-    y = (at2 @ m.view(A * A, -1)).view(M, M, b, th, tw, k)  # (4, 4, B, th, tw, K)
     # Tiles back into place, with the bias added in the same pass. `out` is (B, K, 4th, 4tw)
     # channels-last, so that what is returned is no view (autograd lets the ReLU after
-    # it run in place); it is written through its (B, 4th, 4tw, K) view.
-    out = torch.empty((b, k, M * th, M * tw), dtype=y.dtype, device=y.device, memory_format=torch.channels_last)
+    # it run in place); it is written through its (B, th, 4, tw, 4, K) view.
+    out = torch.empty((b, k, M * th, M * tw), dtype=x.dtype, device=x.device, memory_format=torch.channels_last)
     tiled = out.permute(0, 2, 3, 1).view(b, th, M, tw, M, k)
-    y = y.permute(2, 3, 0, 4, 1, 5)
-    if bias is None:
-        tiled.copy_(y)
-    else:
-        torch.add(y, bias, out=tiled)
+    # A few rows of tiles at a time: the transformed tiles take 36/16 of their maps' memory,
+    # which at 2048 px would be gigabytes, and chunks stay in cache between the passes.
+    rows = max(1, CHUNK // (A * A * tw * max(c, k)))
+    for i in range(b):
+        for r0 in range(0, th, rows):
+            r1 = min(th, r0 + rows)
+            n = (r1 - r0) * tw
+            v = (bt2 @ tiles[:, :, i, r0:r1].reshape(A * A, n * c)).view(A * A, n, c)  # (36, n, C)
+            m = torch.bmm(v, u)  # (36, n, K): the convolution itself
+            y = (at2 @ m.view(A * A, n * k)).view(M, M, r1 - r0, tw, k).permute(2, 0, 3, 1, 4)  # (r, 4, tw, 4, K)
+            if bias is None:
+                tiled[i, r0:r1].copy_(y)
+            else:
+                torch.add(y, bias, out=tiled[i, r0:r1])
     if M * th != h or M * tw != w:
         out = out[:, :, :h, :w].clone(memory_format=torch.channels_last)  # a copy, never a view
     return out
