@@ -36,8 +36,10 @@ MIN_PIXELS = 8 * 8  # smaller maps are mostly tile padding: the direct convoluti
 def transform_kernel(weight: torch.Tensor) -> torch.Tensor:
     """(K, C, 3, 3) kernel -> (36, C, K): G g G^T per channel pair, one matmul operand per tile position."""
     g = torch.tensor(G, dtype=torch.float64)
-    u = torch.einsum("ai,kcij,bj->abck", g, weight.double(), g)
-    return u.reshape(A * A, weight.shape[1], weight.shape[0]).to(weight.dtype).contiguous()
+    k, c = weight.shape[:2]
+    gg = torch.kron(g, g)  # (36, 9): the whole 3x3 -> 6x6 map as one matrix
+    u = gg @ weight.double().reshape(k * c, 9).T  # (36, K*C)
+    return u.view(A * A, k, c).transpose(1, 2).to(weight.dtype).contiguous()
 
 
 def winograd(x: torch.Tensor, u: torch.Tensor, bt2: torch.Tensor, at2: torch.Tensor,
