@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 from studio import StudioError
 from studio.cli import main
 from studio.style.engine import gram, luminance, rgb_to_yiq, stylize, total_variation, yiq_to_rgb
-from studio.style.vgg import HOW_TO_GET, VGGFeatures, random_state, reference_features, resolve_weights
+from studio.style.vgg import HOW_TO_GET, VGGFeatures, fetch_vgg19, random_state, reference_features, resolve_weights
 
 
 def picture(seed, size=(64, 48)):
@@ -137,6 +137,37 @@ def test_missing_weights_say_how_to_fix(tmp_path, monkeypatch):
     with pytest.raises(StudioError, match="studio fetch vgg19") as info:
         resolve_weights(None, root=tmp_path / "checkpoints")
     assert str(info.value) == HOW_TO_GET
+
+
+def test_fetch_keeps_the_features_as_fp16_safetensors(tmp_path, monkeypatch):
+    # torchvision's download is replaced: tests never touch the network.
+    import torchvision.models._api as api
+
+    state = random_state(3)
+    calls = []
+
+    def download(url, **kwargs):
+        calls.append((url, kwargs))
+        return {f"features.{k}": v for k, v in state.items()} | {"classifier.0.weight": torch.zeros(4, 4)}
+
+    monkeypatch.setattr(api, "load_state_dict_from_url", download)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("STUDIO_VGG_WEIGHTS", raising=False)
+    target = fetch_vgg19(tmp_path / "checkpoints")
+    assert target == tmp_path / "checkpoints" / "vgg19" / target.name and target.suffix == ".safetensors"
+    assert calls[0][0].endswith("vgg19-dcbb9e9d.pth") and calls[0][1]["check_hash"] is True
+    loaded, source = resolve_weights(None, root=tmp_path / "checkpoints")
+    assert source == str(target) and set(loaded) == set(state)
+    assert all(torch.equal(loaded[k], state[k].half().float()) for k in state)
+    assert fetch_vgg19(tmp_path / "checkpoints") == target and len(calls) == 1  # once only
+
+    def offline(url, **kwargs):
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(api, "load_state_dict_from_url", offline)
+    with pytest.raises(StudioError, match="needs internet once"):
+        fetch_vgg19(tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere" / "vgg19").exists()
 
 
 def test_cli_writes_picture_and_log(tmp_path, capsys):

@@ -86,13 +86,18 @@ def _read_file(path: Path) -> dict[str, torch.Tensor]:
         raise StudioError(f"VGG19 weights file {path} could not be read ({exc}).") from None
     if not isinstance(state, dict):
         raise StudioError(f"VGG19 weights file {path} does not hold a state dict.")
+    return {k: v.float() for k, v in _features(state, str(path)).items()}
+
+
+def _features(state: dict, origin: str) -> dict[str, torch.Tensor]:
+    """The `features` part of a torchvision VGG19 state dict (full or features only), checked."""
     if any(k.startswith("features.") for k in state):
         state = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
     expected = expected_shapes()
     wrong = [k for k, shape in expected.items() if k not in state or tuple(state[k].shape) != shape]
     if wrong:
-        raise StudioError(f"{path} is not a torchvision VGG19 state dict (missing or misshapen: {', '.join(wrong[:4])}).")
-    return {k: state[k].float() for k in expected}
+        raise StudioError(f"{origin} is not a torchvision VGG19 state dict (missing or misshapen: {', '.join(wrong[:4])}).")
+    return {k: state[k] for k in expected}
 
 
 def torchvision_cache() -> Path:
@@ -124,18 +129,21 @@ def resolve_weights(weights: str | Path | None = None, root: str | Path | None =
 
 def fetch_vgg19(root: str | Path | None = None) -> Path:
     """Download torchvision's IMAGENET1K_V1 VGG19 once and keep its features as fp16 safetensors."""
-    from torchvision.models import VGG19_Weights, vgg19
+    from torchvision.models import VGG19_Weights
 
     target = features_file(root)
     if target.exists():
         return target
     try:
-        model = vgg19(weights=VGG19_Weights.IMAGENET1K_V1, progress=True)
+        # The state dict only (torchvision's hub cache keeps the file): building the whole
+        # model would also allocate its 120 M-parameter classifier just to throw it away.
+        full = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError
         raise StudioError(f"Could not download VGG19's weights ({exc}). This needs internet once; "
                           f"or copy {TORCHVISION_FILE} into {torchvision_cache().parent}.") from None
+    features = {k: v.half().contiguous() for k, v in _features(full, VGG19_Weights.IMAGENET1K_V1.url).items()}
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.half().contiguous() for k, v in model.features.state_dict().items()}, str(target))
+    save_file(features, str(target))
     (target.parent / "README.json").write_text(json.dumps({
         "what": "VGG19 convolutional features, torchvision IMAGENET1K_V1, stored as fp16",
         "licence": "torchvision (BSD-3-Clause); weights from the VGG authors (CC-BY-4.0)",
