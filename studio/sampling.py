@@ -22,6 +22,7 @@ MAX_SEED = 2**32 - 1
 MAX_IMAGES = 1024  # one call; keeps a typo from allocating gigabytes
 MAX_FRAMES = 256
 BATCH = 64
+DEFAULT_TRUNCATION = 0.8  # the app's starting psi; `studio eval` also measures the class probe there
 
 ClassSpec = Union[None, int, str, Mapping[Union[str, int], float], Sequence[float]]
 

@@ -64,6 +64,9 @@ def test_eval_command_writes_figures(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["fd"] > 0 and result["fd_floor_heldout_halves"] >= 0
     assert set(result["probe"]) == {"circles", "squares", "stripes"}
+    at_app = result["psi_0.8"]  # the same seeds at the app's starting truncation
+    assert set(at_app["probe"]) == set(result["probe"]) and at_app["fd"] != result["fd"]
+    assert at_app["probe_min_ratio"] == min(row["ratio"] for row in at_app["probe"].values())
     assert Registry(root).spec("c").raw["metrics"]["fd"] == result["fd"]
 
 

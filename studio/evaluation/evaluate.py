@@ -20,7 +20,7 @@ from ..data.folder import load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
 from ..memory import reuse_large_buffers
-from ..sampling import latents
+from ..sampling import DEFAULT_TRUNCATION, latents
 from ..sketch import model_input, trained_stroke
 from .efficientnet import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, train_probe
@@ -43,13 +43,14 @@ def features(images: torch.Tensor, net: torch.nn.Module, batch: int = 50) -> np.
 
 
 @torch.no_grad()
-def generate(model: torch.nn.Module, n: int, labels: np.ndarray | None = None, seed_offset: int = 10_000_000) -> torch.Tensor:
-    """n generator outputs (N, 3, S, S) in [-1, 1] at psi 1, seeds from `seed_offset`, one class each."""
+def generate(model: torch.nn.Module, n: int, labels: np.ndarray | None = None, seed_offset: int = 10_000_000,
+             psi: float = 1.0) -> torch.Tensor:
+    """n generator outputs (N, 3, S, S) in [-1, 1] at truncation psi, seeds from `seed_offset`, one class each."""
     device = next(model.parameters()).device
     out = []
     for start in range(0, n, 100):
         count = min(100, n - start)
-        z = latents(range(seed_offset + start, seed_offset + start + count), model.z_dim).to(device)
+        z = psi * latents(range(seed_offset + start, seed_offset + start + count), model.z_dim).to(device)
         y = None
         if labels is not None:
             y = F.one_hot(torch.as_tensor(labels[start:start + count]), model.n_classes).float().to(device)
@@ -118,14 +119,21 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
     if conditional:
         probe = train_probe(features(train.images, net), train.labels.numpy(), len(classes))
         real_acc = probe_accuracy(probe, f_held, heldout.labels.numpy(), len(classes))
-        gen_acc = probe_accuracy(probe, f_gen, gen_labels, len(classes))
-        result["probe"] = {c: {"real_heldout": round(r, 3), "generated": round(g, 3),
-                               "ratio": round(g / r, 3) if r > 0 else None}
-                           for c, r, g in zip(classes, real_acc, gen_acc)}
-        ratios = [v["ratio"] for v in result["probe"].values() if v["ratio"] is not None]
-        result["probe_min_ratio"] = min(ratios) if ratios else None
+        result.update(probe_table(classes, real_acc, probe_accuracy(probe, f_gen, gen_labels, len(classes))))
+        # The same seeds at the truncation the app starts at: what a user first sees.
+        f_app = features(generate(model, n, gen_labels, psi=DEFAULT_TRUNCATION), net)
+        app = probe_table(classes, real_acc, probe_accuracy(probe, f_app, gen_labels, len(classes)))
+        result[f"psi_{DEFAULT_TRUNCATION}"] = {"fd": round(fd(f_app, f_held), 3), **app}
     result["seconds"] = round(time.monotonic() - t0, 1)
     return result
+
+
+def probe_table(classes: list[str], real_acc: list[float], gen_acc: list[float]) -> dict:
+    """Per-class probe accuracy on real held-out and generated pictures, their ratio and its minimum."""
+    table = {c: {"real_heldout": round(r, 3), "generated": round(g, 3), "ratio": round(g / r, 3) if r > 0 else None}
+             for c, r, g in zip(classes, real_acc, gen_acc)}
+    ratios = [v["ratio"] for v in table.values() if v["ratio"] is not None]
+    return {"probe": table, "probe_min_ratio": min(ratios) if ratios else None}
 
 
 @torch.no_grad()
@@ -194,9 +202,14 @@ def report(name: str, result: dict) -> str:
     if "grid_distinct_of_64" in result:
         lines.append(f"  grid of seeds 0-63: {result['grid_distinct_of_64']} of 64 pictures distinct (no other cell "
                      f"closer than the closest two of 64 real pictures)")
+    app = result.get(f"psi_{DEFAULT_TRUNCATION}", {})
+    if app:
+        lines.append(f"  FD  {app['fd']:10.3f}   at truncation psi {DEFAULT_TRUNCATION} (the app's default)")
     for cls, row in result.get("probe", {}).items():
-        lines.append(f"  probe {cls:16s} generated {row['generated']:.3f}  real held-out {row['real_heldout']:.3f}  "
-                     f"ratio {row['ratio']}")
+        at_app = app.get("probe", {}).get(cls)
+        lines.append(f"  probe {cls:16s} real held-out {row['real_heldout']:.3f}  generated {row['generated']:.3f} "
+                     f"(ratio {row['ratio']})" + (f", at psi {DEFAULT_TRUNCATION} {at_app['generated']:.3f} "
+                                                  f"(ratio {at_app['ratio']})" if at_app else ""))
     return "\n".join(lines)
 
 

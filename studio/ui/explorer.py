@@ -10,7 +10,7 @@ import gradio as gr
 
 from ..checkpoints import Registry, Spec
 from ..images import upscale
-from ..sampling import MAX_FRAMES, MAX_SEED, ClassSpec, check_seed, interpolate, sample
+from ..sampling import DEFAULT_TRUNCATION, MAX_FRAMES, MAX_SEED, ClassSpec, check_seed, interpolate, sample
 from .common import (DISPLAY_SIZE, as_int, device_event, gallery, model_info, neighbour_seeds, no_models_message,
                      random_seed, user_errors, write_gif)
 
@@ -64,7 +64,7 @@ def build_explorer(registry: Registry, task: str, train_kind: str, api_suffix: s
                 seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", scale=4,
                                  elem_id=f"{tag}-seed")
                 dice = gr.Button("🎲 Random", scale=1, min_width=60, elem_id=f"{tag}-dice")
-            psi = gr.Slider(0.0, 1.0, value=0.8, step=0.05, label="Truncation ψ",
+            psi = gr.Slider(0.0, 1.0, value=DEFAULT_TRUNCATION, step=0.05, label="Truncation ψ",
                             info="Lower: more typical pictures; 0 gives every seed the same one.", elem_id=f"{tag}-psi")
             info = gr.Markdown(model_info(first), elem_id=f"{tag}-info")
         with gr.Column(scale=2, min_width=280):
