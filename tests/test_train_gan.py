@@ -25,6 +25,7 @@ def test_dcgan_trains_and_registry_loads(tmp_path):
     spec = registry.spec("flat")
     assert spec.task == "latent" and spec.raw["training"]["images_seen"] == 16
     assert spec.raw["data"]["train_images"] == 6  # the broken file was skipped
+    assert spec.raw["recipe"]["class_loss"] == 0.0  # no classes, no class loss
     assert sample(registry.get("flat"), [1, 2])[0].size == (64, 64)
     run = tmp_path / "runs" / "flat"
     assert (run / "losses.jsonl").exists() and list(run.glob("samples-*.png"))
@@ -35,6 +36,8 @@ def test_cgan_trains_with_classes(tmp_path):
     train_gan(config(tmp_path, data, "cond", conditional=True), max_images=16)
     registry = Registry(tmp_path / "ck")
     assert registry.spec("cond").labels == ("blocks", "lines")
+    recipe = registry.spec("cond").raw["recipe"]  # the studio recipe's default class loss
+    assert recipe["class_loss"] == 1.0 and recipe["d_arch_args"]["classifier"] is True
     assert len(sample(registry.get("cond"), [1], classes={"blocks": 0.5, "lines": 0.5})) == 1
 
 

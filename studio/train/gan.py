@@ -4,8 +4,10 @@ Two recipes:
   studio     width 32, z 128, spectral-norm D, DiffAugment (color, translation,
              cutout) on real and fake, x-flips, EMA of G (half-life 10k images with
              ramp-up), non-saturating loss, Adam 2e-4 (0.5, 0.999). Conditional
-             models may add an auxiliary class loss (`class_loss` > 0): D also
-             classifies real pictures, G is rewarded when D reads its class.
+             models add an auxiliary class loss (`class_loss`, weight 1): D also
+             classifies real pictures, G is rewarded when D reads its class;
+             without it the generator learned to draw much the same picture for
+             every class (checkpoints/README.md).
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
@@ -36,7 +38,7 @@ from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
-               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0},
+               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 1.0},
     "reference": {"z_dim": 100, "width": 64, "d_norm": "bn", "augment": "", "mirror": False,
                   "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0},
 }
@@ -116,7 +118,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     place = setup(amp=cfg.amp)
     g_args = {"z_dim": r["z_dim"], "width": r["width"], "image_size": cfg.image_size}
     d_args = {"width": r["width"], "image_size": cfg.image_size, "norm": r["d_norm"]}
-    class_w = r["class_loss"] if cfg.conditional else 0.0
+    if not cfg.conditional:
+        r["class_loss"] = 0.0  # no classes to learn (and studio.json says so)
+    class_w = r["class_loss"]
     if cfg.conditional:
         g_args["n_classes"] = d_args["n_classes"] = n_classes
         if class_w > 0:
