@@ -26,6 +26,7 @@ from .efficientnet import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, train_probe
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
+AT_APP_PSI = f"psi_{DEFAULT_TRUNCATION}"  # figures at the app's starting truncation
 
 
 @torch.no_grad()
@@ -123,7 +124,7 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
         # The same seeds at the truncation the app starts at: what a user first sees.
         f_app = features(generate(model, n, gen_labels, psi=DEFAULT_TRUNCATION), net)
         app = probe_table(classes, real_acc, probe_accuracy(probe, f_app, gen_labels, len(classes)))
-        result[f"psi_{DEFAULT_TRUNCATION}"] = {"fd": round(fd(f_app, f_held), 3), **app}
+        result[AT_APP_PSI] = {"fd": round(fd(f_app, f_held), 3), **app}
     result["seconds"] = round(time.monotonic() - t0, 1)
     return result
 
@@ -202,7 +203,7 @@ def report(name: str, result: dict) -> str:
     if "grid_distinct_of_64" in result:
         lines.append(f"  grid of seeds 0-63: {result['grid_distinct_of_64']} of 64 pictures distinct (no other cell "
                      f"closer than the closest two of 64 real pictures)")
-    app = result.get(f"psi_{DEFAULT_TRUNCATION}", {})
+    app = result.get(AT_APP_PSI, {})
     if app:
         lines.append(f"  FD  {app['fd']:10.3f}   at truncation psi {DEFAULT_TRUNCATION} (the app's default)")
     for cls, row in result.get("probe", {}).items():
