@@ -9,7 +9,7 @@ import torch
 from studio import Registry
 from studio.cli import main
 from studio.evaluation.efficientnet import load_efficientnet_lite0
-from studio.evaluation.metrics import fd, kid, probe_accuracy, train_probe
+from studio.evaluation.metrics import fd, kid, probe_accuracy, probe_confusions, train_probe
 
 from .conftest import make_conditional, make_image_folder
 
@@ -46,6 +46,20 @@ def test_probe_separates_separable_classes():
     assert min(probe_accuracy(probe, x, y, 2)) > 0.95
 
 
+def test_probe_confusions_name_the_class_taken_instead():
+    rng = np.random.default_rng(4)
+    centres = np.array([[-4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+    x = np.concatenate([rng.normal(c, 0.5, (40, 2)) for c in centres])
+    probe = train_probe(x, np.repeat([0, 1, 2], 40), 3)
+    # "Generated" class 0 drawn three quarters from cluster 2, a quarter from its own; class 1 true; no class 2.
+    fake = np.concatenate([rng.normal(centres[2], 0.5, (30, 2)), rng.normal(centres[0], 0.5, (10, 2)),
+                           rng.normal(centres[1], 0.5, (20, 2))])
+    labels = np.array([0] * 40 + [1] * 20)
+    confused = probe_confusions(probe, fake, labels, 3)
+    assert confused[0] == (2, pytest.approx(0.75))
+    assert confused[1] is None and confused[2] is None
+
+
 def test_feature_network_recognises_a_cat():
     skimage_data = pytest.importorskip("skimage.data")
     net = load_efficientnet_lite0()
@@ -67,6 +81,8 @@ def test_eval_command_writes_figures(tmp_path, capsys):
     at_app = result["psi_0.8"]  # the same seeds at the app's starting truncation
     assert set(at_app["probe"]) == set(result["probe"]) and at_app["fd"] != result["fd"]
     assert at_app["probe_min_ratio"] == min(row["ratio"] for row in at_app["probe"].values())
+    mistaken = [row["mistaken_for"] for row in result["probe"].values() if row["mistaken_for"]]
+    assert mistaken and all(m["class"] in result["probe"] and 0 < m["share"] <= 1 for m in mistaken)
     assert Registry(root).spec("c").raw["metrics"]["fd"] == result["fd"]
 
 

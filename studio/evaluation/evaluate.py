@@ -23,7 +23,7 @@ from ..memory import reuse_large_buffers
 from ..sampling import DEFAULT_TRUNCATION, latents
 from ..sketch import model_input, trained_stroke
 from .efficientnet import load_efficientnet_lite0
-from .metrics import fd, kid, probe_accuracy, train_probe
+from .metrics import fd, kid, probe_accuracy, probe_confusions, train_probe
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
 AT_APP_PSI = f"psi_{DEFAULT_TRUNCATION}"  # figures at the app's starting truncation
@@ -120,19 +120,24 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
     if conditional:
         probe = train_probe(features(train.images, net), train.labels.numpy(), len(classes))
         real_acc = probe_accuracy(probe, f_held, heldout.labels.numpy(), len(classes))
-        result.update(probe_table(classes, real_acc, probe_accuracy(probe, f_gen, gen_labels, len(classes))))
+        result.update(probe_table(classes, real_acc, probe, f_gen, gen_labels))
         # The same seeds at the truncation the app starts at: what a user first sees.
         f_app = features(generate(model, n, gen_labels, psi=DEFAULT_TRUNCATION), net)
-        app = probe_table(classes, real_acc, probe_accuracy(probe, f_app, gen_labels, len(classes)))
+        app = probe_table(classes, real_acc, probe, f_app, gen_labels)
         result[AT_APP_PSI] = {"fd": round(fd(f_app, f_held), 3), **app}
     result["seconds"] = round(time.monotonic() - t0, 1)
     return result
 
 
-def probe_table(classes: list[str], real_acc: list[float], gen_acc: list[float]) -> dict:
-    """Per-class probe accuracy on real held-out and generated pictures, their ratio and its minimum."""
-    table = {c: {"real_heldout": round(r, 3), "generated": round(g, 3), "ratio": round(g / r, 3) if r > 0 else None}
-             for c, r, g in zip(classes, real_acc, gen_acc)}
+def probe_table(classes: list[str], real_acc: list[float], probe: torch.nn.Linear, f_gen: np.ndarray,
+                gen_labels: np.ndarray) -> dict:
+    """Per-class probe accuracy on real held-out and generated pictures, their ratio and its minimum,
+    and the class the probe most often names instead for the generated ones."""
+    gen_acc = probe_accuracy(probe, f_gen, gen_labels, len(classes))
+    confused = probe_confusions(probe, f_gen, gen_labels, len(classes))
+    table = {c: {"real_heldout": round(r, 3), "generated": round(g, 3), "ratio": round(g / r, 3) if r > 0 else None,
+                 "mistaken_for": {"class": classes[m[0]], "share": round(m[1], 3)} if m else None}
+             for c, r, g, m in zip(classes, real_acc, gen_acc, confused)}
     ratios = [v["ratio"] for v in table.values() if v["ratio"] is not None]
     return {"probe": table, "probe_min_ratio": min(ratios) if ratios else None}
 
@@ -210,7 +215,9 @@ def report(name: str, result: dict) -> str:
         at_app = app.get("probe", {}).get(cls)
         lines.append(f"  probe {cls:16s} real held-out {row['real_heldout']:.3f}  generated {row['generated']:.3f} "
                      f"(ratio {row['ratio']})" + (f", at psi {DEFAULT_TRUNCATION} {at_app['generated']:.3f} "
-                                                  f"(ratio {at_app['ratio']})" if at_app else ""))
+                                                  f"(ratio {at_app['ratio']})" if at_app else "")
+                     + (f"; else mostly {row['mistaken_for']['class']} ({row['mistaken_for']['share']:.0%})"
+                        if row.get("mistaken_for") else ""))
     return "\n".join(lines)
 
 

@@ -65,9 +65,28 @@ def train_probe(features: np.ndarray, labels: np.ndarray, n_classes: int, steps:
 
 
 @torch.no_grad()
+def probe_predict(probe: torch.nn.Linear, features: np.ndarray) -> np.ndarray:
+    """Class index the probe names for each row of features (N, D) -> (N,)."""
+    x = torch.as_tensor(features, dtype=torch.float32)
+    return probe((x - probe.mean) / probe.std).argmax(1).numpy()
+
+
 def probe_accuracy(probe: torch.nn.Linear, features: np.ndarray, labels: np.ndarray, n_classes: int) -> list[float]:
     """Accuracy per class (NaN for a class with no examples)."""
-    x = torch.as_tensor(features, dtype=torch.float32)
-    predicted = probe((x - probe.mean) / probe.std).argmax(1).numpy()
+    predicted = probe_predict(probe, features)
     labels = np.asarray(labels)
     return [float((predicted[labels == k] == k).mean()) if (labels == k).any() else float("nan") for k in range(n_classes)]
+
+
+def probe_confusions(probe: torch.nn.Linear, features: np.ndarray, labels: np.ndarray,
+                     n_classes: int) -> list[tuple[int, float] | None]:
+    """Per class, the class the probe most often names instead, and the share of that class's
+    examples it takes (None for a class with no examples or no mistakes)."""
+    predicted = probe_predict(probe, features)
+    labels = np.asarray(labels)
+    out: list[tuple[int, float] | None] = []
+    for k in range(n_classes):
+        wrong = np.bincount(predicted[labels == k], minlength=n_classes)
+        total, wrong[k] = wrong.sum(), 0
+        out.append((int(wrong.argmax()), float(wrong.max() / total)) if wrong.any() else None)
+    return out
