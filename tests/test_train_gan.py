@@ -87,6 +87,18 @@ def test_resume_takes_exactly_the_same_steps(tmp_path):
             assert torch.equal(a[key], b[key]), key
 
 
+def test_resuming_with_other_settings_is_recorded(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "stronger", conditional=True), max_images=16)
+    train_gan(config(tmp_path, data, "stronger", conditional=True, class_loss=3.0, save_every_s=60.0), resume=True,
+              max_images=32)
+    raw = Registry(tmp_path / "ck").spec("stronger").raw
+    assert raw["recipe"]["class_loss"] == 3.0
+    assert raw["training"]["changes"] == [{"images_seen": 16, "class_loss": [1.0, 3.0]}]  # save_every_s: bookkeeping
+    train_gan(config(tmp_path, data, "stronger", conditional=True, class_loss=3.0), resume=True, max_images=40)
+    assert len(Registry(tmp_path / "ck").spec("stronger").raw["training"]["changes"]) == 1  # nothing new
+
+
 def test_refuses_to_overwrite_a_run_and_to_resume_nothing(tmp_path):
     data = make_image_folder(tmp_path / "flat")
     with pytest.raises(StudioError, match="no saved state"):

@@ -134,7 +134,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     opt_g = torch.optim.Adam(g.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
-              asdict(cfg), resume, cfg.save_every_s, ["loss_d", "loss_g"], place)
+              {**asdict(cfg), **{k: r[k] for k in ("width", "z_dim", "augment", "class_loss")}}, resume,
+              cfg.save_every_s, ["loss_d", "loss_g"], place)
     info = run.info
     if cfg.init_from and not resume:
         init_generator(cfg.init_from, g, g_ema, info)

@@ -135,7 +135,8 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
-              asdict(cfg), resume, cfg.save_every_s, ["loss_l1", "loss_g_adv", "loss_d"], place)
+              {**asdict(cfg), "augment": r["augment"]}, resume, cfg.save_every_s, ["loss_l1", "loss_g_adv", "loss_d"],
+              place)
     info = run.info
     if cfg.init_from and not resume:
         init_generator(cfg.init_from, g, g_ema, info)

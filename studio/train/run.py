@@ -54,6 +54,11 @@ def machine() -> str:
     return f"{platform.machine()} {platform.processor() or ''}".strip()
 
 
+# Config keys that say how a run is driven, not what it learns: not recorded as changes on --resume.
+BOOKKEEPING = {"name", "epochs", "threads", "checkpoints", "run_dir", "save_every_s", "snapshots",
+               "sample_every_img", "half", "init_from", "extra"}
+
+
 class Run:
     """A training run's folder: resumable state, loss log and plot, periodic saves."""
 
@@ -75,6 +80,7 @@ class Run:
             if self.placement.world > 1:  # the saved RNG is rank 0's: give each rank its own stream
                 torch.manual_seed(config.get("seed", 0) + 100_003 * self.placement.rank + self.info["step"])
             print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
+            self._record_changes(config)
         elif state_exists(self.state):
             raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
         self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
@@ -82,6 +88,18 @@ class Run:
         self._last_save = time.monotonic()
         # Milestones already passed (a resumed run) are not taken again.
         self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
+
+    def _record_changes(self, config: dict[str, Any]) -> None:
+        """A run resumed with other settings (say a higher class loss) keeps the list of what
+        changed at which image count, for studio.json."""
+        before = self.info["config"]
+        # (A None before is a recipe default that older states did not resolve: unknown, not a change.)
+        changed = {k: [before.get(k), v] for k, v in config.items()
+                   if k not in BOOKKEEPING and before.get(k) is not None and before.get(k) != v}
+        if changed:
+            self.info.setdefault("changes", []).append({"images_seen": self.info["images_seen"], **changed})
+            print("resumed with changes: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
+        self.info["config"] = {**before, **{k: new for k, (_, new) in changed.items()}}
 
     def step(self, batch: int, losses: dict[str, float]) -> None:
         """Count one optimisation step (`batch` per process); log losses every 20 steps."""
@@ -120,6 +138,7 @@ class Run:
         """What studio.json records about the training itself."""
         return {"images_seen": self.info["images_seen"], "steps": self.info["step"],
                 **({"init_from": self.info["config"]["init_from"]} if self.info["config"].get("init_from") else {}),
+                **({"changes": self.info["changes"]} if self.info.get("changes") else {}),
                 "seconds": round(self.info["seconds"], 1), "machine": machine(),
                 "torch_threads": torch.get_num_threads(), "device": str(self.placement.device),
                 "processes": self.placement.world, "bf16_autocast": self.placement.amp}
