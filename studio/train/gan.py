@@ -43,6 +43,8 @@ RECIPES = {
                   "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0},
 }
 
+OVERRIDABLE = ("width", "z_dim", "augment", "class_loss")  # recipe settings a GanConfig may set (None: the recipe's)
+
 
 @dataclass
 class GanConfig:
@@ -71,7 +73,7 @@ class GanConfig:
 
     def resolved(self) -> dict:
         base = dict(RECIPES[self.recipe])
-        for key in ("width", "z_dim", "augment", "class_loss"):
+        for key in OVERRIDABLE:
             if getattr(self, key) is not None:
                 base[key] = getattr(self, key)
         return base
@@ -134,7 +136,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     opt_g = torch.optim.Adam(g.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
-              {**asdict(cfg), **{k: r[k] for k in ("width", "z_dim", "augment", "class_loss")}}, resume,
+              {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
               cfg.save_every_s, ["loss_d", "loss_g"], place)
     info = run.info
     if cfg.init_from and not resume:
