@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from studio import Registry, StudioError, sample
-from studio.train.gan import GanConfig, train_gan
+from studio.train.gan import GanConfig, class_draw_weights, train_gan
 
 from .conftest import make_image_folder
 
@@ -154,3 +154,33 @@ def test_init_from_a_checkpoint_continues_its_generator(tmp_path):
     with pytest.raises(StudioError, match="init-from"):
         train_gan(GanConfig(data=str(data), name="wide", batch=8, width=8, z_dim=8, checkpoints=str(tmp_path / "ck"),
                             run_dir=str(tmp_path / "runs" / "wide"), init_from=str(base)), max_images=8)
+
+
+def test_class_balance_evens_out_the_classes_drawn():
+    labels = torch.tensor([0] * 90 + [1] * 10)
+    assert class_draw_weights(labels, 2, 0.0) is None  # the data's own mix: plain uniform draws
+    for balance, share_of_small in ((1.0, 0.5), (0.5, 10**0.5 / (90**0.5 + 10**0.5))):
+        w = class_draw_weights(labels, 2, balance)
+        assert w[labels == 1].sum() / w.sum() == pytest.approx(share_of_small)
+    with pytest.raises(StudioError, match="between 0 and 1"):
+        class_draw_weights(labels, 2, 1.5)
+
+
+def test_resuming_with_class_balance_trains_and_is_recorded(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "even", conditional=True), max_images=16)
+    train_gan(config(tmp_path, data, "even", conditional=True, class_balance=1.0), resume=True, max_images=32)
+    raw = Registry(tmp_path / "ck").spec("even").raw
+    assert raw["recipe"]["class_balance"] == 1.0
+    assert raw["training"]["changes"] == [{"images_seen": 16, "class_balance": [0.0, 1.0]}]
+
+
+def test_resume_forgets_loss_rows_logged_after_the_last_save(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "killed"), max_images=16)
+    log = tmp_path / "runs" / "killed" / "losses.jsonl"
+    saved_rows = log.read_text()
+    # A run killed after its last save: rows for steps that the resumed run takes again, one cut short.
+    log.write_text(saved_rows + json.dumps({"step": 99, "images": 792, "loss_d": 1.0}) + '\n{"step": 10')
+    train_gan(config(tmp_path, data, "killed"), resume=True, max_images=160)  # logs a row at step 20
+    assert [json.loads(row)["images"] for row in log.read_text().splitlines()] == [160]

@@ -38,12 +38,12 @@ from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
-               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 1.0},
+               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 1.0, "class_balance": 0.0},
     "reference": {"z_dim": 100, "width": 64, "d_norm": "bn", "augment": "", "mirror": False,
-                  "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0},
+                  "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0, "class_balance": 0.0},
 }
 
-OVERRIDABLE = ("width", "z_dim", "augment", "class_loss")  # recipe settings a GanConfig may set (None: the recipe's)
+OVERRIDABLE = ("width", "z_dim", "augment", "class_loss", "class_balance")  # recipe settings a GanConfig may set (None: the recipe's)
 
 
 @dataclass
@@ -59,6 +59,7 @@ class GanConfig:
     z_dim: int | None = None
     augment: str | None = None
     class_loss: float | None = None  # weight of the auxiliary class loss (conditional only)
+    class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
     seed: int = 0
     threads: int | None = None
     checkpoints: str = "checkpoints"
@@ -77,6 +78,20 @@ class GanConfig:
             if getattr(self, key) is not None:
                 base[key] = getattr(self, key)
         return base
+
+
+def class_draw_weights(labels: torch.Tensor, n_classes: int, balance: float) -> torch.Tensor | None:
+    """Per-picture draw weights that give class c a share of batches proportional to count_c ** (1 - balance).
+
+    0 keeps the data's own mix (None: uniform draws), 1 shows every class equally often.
+    Fake labels follow the real ones, so a small class also gets more generator updates.
+    """
+    if not 0.0 <= balance <= 1.0:
+        raise StudioError(f"class balance must be between 0 and 1, not {balance}.")
+    if balance == 0.0:
+        return None
+    counts = torch.bincount(labels, minlength=n_classes).clamp(min=1).double()  # (C,)
+    return counts.pow(-balance)[labels]  # (N,)
 
 
 @torch.no_grad()
@@ -121,7 +136,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     g_args = {"z_dim": r["z_dim"], "width": r["width"], "image_size": cfg.image_size}
     d_args = {"width": r["width"], "image_size": cfg.image_size, "norm": r["d_norm"]}
     if not cfg.conditional:
-        r["class_loss"] = 0.0  # no classes to learn (and studio.json says so)
+        r["class_loss"] = r["class_balance"] = 0.0  # no classes to learn (and studio.json says so)
     class_w = r["class_loss"]
     if cfg.conditional:
         g_args["n_classes"] = d_args["n_classes"] = n_classes
@@ -177,8 +192,12 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05,
                disable=not place.main)
     n = len(data.images)
+    draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"]) if n_classes else None
     while info["images_seen"] < total_images:
-        idx = torch.randint(0, n, (cfg.batch,))
+        if draw_weights is None:
+            idx = torch.randint(0, n, (cfg.batch,))
+        else:
+            idx = torch.multinomial(draw_weights, cfg.batch, replacement=True)
         real = data.images[idx].float().div_(127.5).sub_(1.0)  # (B, 3, S, S) in [-1, 1]
         if r["mirror"]:
             flip = torch.rand(cfg.batch) < 0.5

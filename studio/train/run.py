@@ -59,6 +59,14 @@ BOOKKEEPING = {"name", "epochs", "threads", "checkpoints", "run_dir", "save_ever
                "sample_every_img", "half", "init_from", "extra"}
 
 
+def _logged_images(row: str) -> float:
+    """Images seen at a loss-log row; infinity for a row cut short (the run was killed mid-write)."""
+    try:
+        return json.loads(row).get("images", 0)
+    except ValueError:
+        return float("inf")
+
+
 class Run:
     """A training run's folder: resumable state, loss log and plot, periodic saves."""
 
@@ -81,6 +89,7 @@ class Run:
                 torch.manual_seed(config.get("seed", 0) + 100_003 * self.placement.rank + self.info["step"])
             print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
             self._record_changes(config)
+            self._drop_log_after(self.info["images_seen"])
         elif state_exists(self.state):
             raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
         self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
@@ -88,6 +97,16 @@ class Run:
         self._last_save = time.monotonic()
         # Milestones already passed (a resumed run) are not taken again.
         self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
+
+    def _drop_log_after(self, images_seen: int) -> None:
+        """A run killed after its last save logged steps that it now takes again: forget those rows."""
+        log = self.path / "losses.jsonl"
+        if not self.placement.main or not log.exists():
+            return
+        rows = log.read_text().splitlines(keepends=True)
+        kept = [row for row in rows if _logged_images(row) <= images_seen]
+        if len(kept) < len(rows):
+            log.write_text("".join(kept))
 
     def _record_changes(self, config: dict[str, Any]) -> None:
         """A run resumed with other settings (say a higher class loss) keeps the list of what
@@ -99,7 +118,7 @@ class Run:
         if changed:
             self.info.setdefault("changes", []).append({"images_seen": self.info["images_seen"], **changed})
             print("resumed with changes: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
-        self.info["config"] = {**before, **{k: new for k, (_, new) in changed.items()}}
+        self.info["config"] = {**before, **config}  # what the run goes on with
 
     def step(self, batch: int, losses: dict[str, float]) -> None:
         """Count one optimisation step (`batch` per process); log losses every 20 steps."""
