@@ -166,13 +166,16 @@ def test_class_balance_evens_out_the_classes_drawn():
         class_draw_weights(labels, 2, 1.5)
 
 
-def test_resuming_with_class_balance_trains_and_is_recorded(tmp_path):
+def test_resuming_with_class_balance_and_a_new_learning_rate(tmp_path):
     data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
     train_gan(config(tmp_path, data, "even", conditional=True), max_images=16)
-    train_gan(config(tmp_path, data, "even", conditional=True, class_balance=1.0), resume=True, max_images=32)
+    train_gan(config(tmp_path, data, "even", conditional=True, class_balance=1.0, lr=5e-5), resume=True,
+              max_images=32)
     raw = Registry(tmp_path / "ck").spec("even").raw
-    assert raw["recipe"]["class_balance"] == 1.0
-    assert raw["training"]["changes"] == [{"images_seen": 16, "class_balance": [0.0, 1.0]}]
+    assert raw["recipe"]["class_balance"] == 1.0 and raw["recipe"]["lr"] == 5e-5
+    assert raw["training"]["changes"] == [{"images_seen": 16, "lr": [2e-4, 5e-5], "class_balance": [0.0, 1.0]}]
+    state = json.loads((tmp_path / "runs" / "even" / "state.json").read_text())
+    assert {g["lr"] for opt in state["optimizers"].values() for g in opt["param_groups"]} == {5e-5}
 
 
 def test_resume_forgets_loss_rows_logged_after_the_last_save(tmp_path):

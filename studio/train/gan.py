@@ -43,7 +43,7 @@ RECIPES = {
                   "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0, "class_balance": 0.0},
 }
 
-OVERRIDABLE = ("width", "z_dim", "augment", "class_loss", "class_balance")  # recipe settings a GanConfig may set (None: the recipe's)
+OVERRIDABLE = ("width", "z_dim", "augment", "lr", "class_loss", "class_balance")  # recipe settings a GanConfig may set (None: the recipe's)
 
 
 @dataclass
@@ -58,6 +58,7 @@ class GanConfig:
     width: int | None = None  # None: the recipe's
     z_dim: int | None = None
     augment: str | None = None
+    lr: float | None = None  # Adam learning rate of G and D (a resumed run takes the new one)
     class_loss: float | None = None  # weight of the auxiliary class loss (conditional only)
     class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
     seed: int = 0
@@ -154,6 +155,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
               cfg.save_every_s, ["loss_d", "loss_g"], place)
     info = run.info
+    for opt in (opt_g, opt_d):  # a resumed state brings its own learning rate: this run's wins
+        for group in opt.param_groups:
+            group["lr"] = r["lr"]
     if cfg.init_from and not resume:
         init_generator(cfg.init_from, g, g_ema, info)
     if place.world > 1 and not resume:
