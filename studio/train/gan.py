@@ -7,7 +7,8 @@ Two recipes:
              models add an auxiliary class loss (`class_loss`, weight 1): D also
              classifies real pictures, G is rewarded when D reads its class;
              without it the generator learned to draw much the same picture for
-             every class (checkpoints/README.md).
+             every class (checkpoints/README.md). Batches follow the data's own
+             class mix unless `class_balance` evens it out.
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
