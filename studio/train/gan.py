@@ -44,7 +44,8 @@ RECIPES = {
                   "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0, "class_balance": 0.0},
 }
 
-OVERRIDABLE = ("width", "z_dim", "augment", "lr", "class_loss", "class_balance")  # recipe settings a GanConfig may set (None: the recipe's)
+# Recipe settings a GanConfig may set (None: the recipe's).
+OVERRIDABLE = ("width", "z_dim", "augment", "lr", "class_loss", "class_balance")
 
 
 @dataclass
@@ -89,7 +90,7 @@ def class_draw_weights(labels: torch.Tensor, n_classes: int, balance: float) -> 
     Fake labels follow the real ones, so a small class also gets more generator updates.
     """
     if not 0.0 <= balance <= 1.0:
-        raise StudioError(f"class balance must be between 0 and 1, not {balance}.")
+        raise StudioError(f"The class balance must be between 0 and 1, not {balance}.")
     if balance == 0.0:
         return None
     counts = torch.bincount(labels, minlength=n_classes).clamp(min=1).double()  # (C,)
@@ -127,6 +128,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     n_classes = len(data.classes)
     meta = Path(cfg.data) / "dataset.json"
     dataset = json.loads(meta.read_text()) if meta.exists() else {}
+    if not r["lr"] > 0:
+        raise StudioError(f"The learning rate must be above 0, not {r['lr']}.")
+    draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"]) if n_classes else None
     print(f"data: {len(data.images)} images from {cfg.data}" + (f", {n_classes} classes" if n_classes else "")
           + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
 
@@ -197,7 +201,6 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     bar = tqdm(total=total_images, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05,
                disable=not place.main)
     n = len(data.images)
-    draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"]) if n_classes else None
     while info["images_seen"] < total_images:
         if draw_weights is None:
             idx = torch.randint(0, n, (cfg.batch,))
