@@ -160,9 +160,6 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
               cfg.save_every_s, ["loss_d", "loss_g"], place)
     info = run.info
-    for opt in (opt_g, opt_d):  # a resumed state brings its own learning rate: this run's wins
-        for group in opt.param_groups:
-            group["lr"] = r["lr"]
     if cfg.init_from and not resume:
         init_generator(cfg.init_from, g, g_ema, info)
     if place.world > 1 and not resume:

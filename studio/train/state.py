@@ -63,7 +63,12 @@ def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict
         head = f"{name}."
         module.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}, strict=True)
     for name, opt in optimizers.items():
+        # The saved moments and step counts carry on; the settings (learning rate, betas) are the
+        # ones the optimizer was built with, so a run resumed with a new --lr uses it.
+        settings = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
         opt.load_state_dict(_unflatten_optimizer(name, tensors, meta["optimizers"][name]))
+        for group, kept in zip(opt.param_groups, settings):
+            group.update(kept)
     torch.set_rng_state(tensors["rng.torch"])
     return meta["info"]
 
