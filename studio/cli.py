@@ -131,7 +131,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
                     z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
-                    class_balance=args.class_balance, lr=args.lr,
+                    twin_loss=args.twin_loss, class_balance=args.class_balance, lr=args.lr,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from))
@@ -281,6 +281,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--class-loss", type=float, metavar="WEIGHT",
                    help="cgan: weight of the auxiliary class loss (D names real pictures' class, G is rewarded "
                         "when it reads its own); 0 for none (default: 1 in the studio recipe, 0 in the reference)")
+    s.add_argument("--twin-loss", type=float, metavar="WEIGHT",
+                   help="cgan: weight of a twin classifier's loss (TAC-GAN: a second head names the class of "
+                        "generated pictures, G is rewarded when it cannot), usually the class loss's; 0 for none "
+                        "(default); a resumed run may add it")
     s.add_argument("--lr", type=float, help="GANs: Adam learning rate of both networks (default: the recipe's, 2e-4); "
                    "a resumed run goes on with the new one, e.g. lower for a last phase")
     s.add_argument("--class-balance", type=float, metavar="ALPHA",

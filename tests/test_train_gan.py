@@ -58,8 +58,11 @@ def test_projection_discriminator_classifier_head():
 
     d = build("cgan-d", {"n_classes": 3, "width": 4, "image_size": 64, "classifier": True}).eval()  # fixed SN
     x, y = torch.randn(2, 3, 64, 64), torch.eye(3)[:2]
-    logit, classes = d(x, y, with_classes=True)
-    assert logit.shape == (2,) and classes.shape == (2, 3) and torch.equal(d(x, y), logit)
+    logit, classes, twin = d(x, y, with_classes=True)
+    assert logit.shape == (2,) and classes.shape == (2, 3) and twin is None and torch.equal(d(x, y), logit)
+    d = build("cgan-d", {"n_classes": 3, "width": 4, "image_size": 64, "classifier": True, "twin": True}).eval()
+    logit, classes, twin = d(x, y, with_classes=True)
+    assert twin.shape == (2, 3) and not torch.equal(twin, classes)  # a head of its own
     with pytest.raises(ValueError, match="without a classifier"):
         build("cgan-d", {"n_classes": 3, "width": 4, "image_size": 64})(x, y, with_classes=True)
 
@@ -195,3 +198,31 @@ def test_resume_forgets_loss_rows_logged_after_the_last_save(tmp_path):
     log.write_text(saved_rows + json.dumps({"step": 99, "images": 792, "loss_d": 1.0}) + '\n{"step": 10')
     train_gan(config(tmp_path, data, "killed"), resume=True, max_images=160)  # logs a row at step 20
     assert [json.loads(row)["images"] for row in log.read_text().splitlines()] == [160]
+
+
+def test_twin_classifier_can_be_added_to_a_resumed_run(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "tac", conditional=True), max_images=16)
+    state_dir = tmp_path / "runs" / "tac"
+    before = load_file(str(state_dir / "state.safetensors"))
+    train_gan(config(tmp_path, data, "tac", conditional=True, twin_loss=1.0), resume=True, max_images=16 + 8 * 20)
+    raw = Registry(tmp_path / "ck").spec("tac").raw
+    assert raw["recipe"]["twin_loss"] == 1.0 and raw["recipe"]["d_arch_args"]["twin"] is True
+    assert raw["training"]["changes"] == [{"images_seen": 16, "twin_loss": [0.0, 1.0]}]
+    after = load_file(str(state_dir / "state.safetensors"))
+    assert "d.twin.weight" not in before and "d.twin.weight" in after and "opt_twin.state.0.exp_avg" in after
+    # D's own optimizer went on from its saved moments: 2 + 20 steps, not 20 afresh.
+    assert after["opt_d.state.0.step"].item() == 22 and after["opt_twin.state.0.step"].item() == 20
+    rows = [json.loads(line) for line in (state_dir / "losses.jsonl").read_text().splitlines()]
+    assert "loss_twin" in rows[-1]
+    # ... and taken away again: the saved twin head is left out.
+    train_gan(config(tmp_path, data, "tac", conditional=True), resume=True, max_images=16 + 8 * 21)
+    assert "d.twin.weight" not in load_file(str(state_dir / "state.safetensors"))
+
+
+def test_a_twin_classifier_needs_a_class_loss(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    for name, kw in (("a", {"twin_loss": 1.0, "class_loss": 0.0}), ("b", {"twin_loss": -1.0})):
+        with pytest.raises(StudioError, match="twin loss"):
+            train_gan(config(tmp_path, data, name, conditional=True, **kw), max_images=8)
+        assert not (tmp_path / "runs" / name).exists()

@@ -3,7 +3,10 @@
 Classes enter as weights y (B, n_classes): one-hot for a single class, any convex
 combination for a mix. Projection discriminator after Miyato & Koyama (2018), with an
 optional auxiliary classifier head on the same features (AC-GAN, Odena et al. 2017):
-trained on real pictures only, it gives the generator a direct class signal.
+trained on real pictures only, it gives the generator a direct class signal. An
+optional twin classifier (TAC-GAN, Gong et al. 2019) learns to name the class of
+generated pictures; the generator is rewarded when it cannot, which cancels the
+auxiliary loss's pull towards one easy picture per class.
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ class ConditionalGenerator(Generator):
 class ProjectionDiscriminator(Discriminator):
     """logit = head(h) + <embed(y), sum-pooled h>, h the (B, 8w, 4, 4) features.
 
-    With `classifier=True` it also predicts class logits (B, n_classes) from the pooled h.
+    With `classifier=True` it also predicts class logits (B, n_classes) from the pooled h,
+    and with `twin=True` a second set from a head trained on generated pictures.
     """
 
     def __init__(self, n_classes: int, width: int = 48, image_size: int = 64, norm: str = "sn", channels: int = 3,
-                 classifier: bool = False):
+                 classifier: bool = False, twin: bool = False):
         super().__init__(width=width, image_size=image_size, norm=norm, channels=channels)
         self.n_classes = n_classes
         channels_out = self.head.weight.shape[1]
@@ -53,9 +57,10 @@ class ProjectionDiscriminator(Discriminator):
         self.embed = spectral_norm(embed) if norm == "sn" else embed
         # No spectral norm here: a 1-Lipschitz head could not make confident class logits.
         self.classifier = nn.Linear(channels_out, n_classes) if classifier else None
+        self.twin = nn.Linear(channels_out, n_classes) if twin else None
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None,
-                with_classes: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, with_classes: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         if y is None:
             raise ValueError("a projection discriminator needs class weights y (B, n_classes)")
         h = self.features(x)  # (B, 8w, 4, 4)
@@ -65,4 +70,6 @@ class ProjectionDiscriminator(Discriminator):
             return logit
         if self.classifier is None:
             raise ValueError("this discriminator was built without a classifier head")
-        return logit, self.classifier(pooled / (h.shape[2] * h.shape[3]))  # (B,), (B, n_classes)
+        mean = pooled / (h.shape[2] * h.shape[3])  # (B, 8w)
+        twin = self.twin(mean) if self.twin is not None else None
+        return logit, self.classifier(mean), twin  # (B,), (B, n_classes), (B, n_classes) or None

@@ -7,8 +7,10 @@ Two recipes:
              models add an auxiliary class loss (`class_loss`, weight 1): D also
              classifies real pictures, G is rewarded when D reads its class;
              without it the generator learned to draw much the same picture for
-             every class (checkpoints/README.md). Batches follow the data's own
-             class mix unless `class_balance` evens it out.
+             every class (checkpoints/README.md). `twin_loss` adds TAC-GAN's
+             twin classifier, trained on fakes, against the auxiliary loss's pull
+             towards one picture per class. Batches follow the data's own class
+             mix unless `class_balance` evens it out.
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
@@ -39,13 +41,15 @@ from .run import Run, ema_beta, ema_update, init_generator
 
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
-               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 1.0, "class_balance": 0.0},
+               "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 1.0, "twin_loss": 0.0,
+               "class_balance": 0.0},
     "reference": {"z_dim": 100, "width": 64, "d_norm": "bn", "augment": "", "mirror": False,
-                  "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0, "class_balance": 0.0},
+                  "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0, "twin_loss": 0.0,
+                  "class_balance": 0.0},
 }
 
 # Recipe settings a GanConfig may set (None: the recipe's).
-OVERRIDABLE = ("width", "z_dim", "augment", "lr", "class_loss", "class_balance")
+OVERRIDABLE = ("width", "z_dim", "augment", "lr", "class_loss", "twin_loss", "class_balance")
 
 
 @dataclass
@@ -62,6 +66,7 @@ class GanConfig:
     augment: str | None = None
     lr: float | None = None  # Adam learning rate of G and D (a resumed run takes the new one)
     class_loss: float | None = None  # weight of the auxiliary class loss (conditional only)
+    twin_loss: float | None = None  # weight of the twin classifier's loss (conditional, with a class loss)
     class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
     seed: int = 0
     threads: int | None = None
@@ -130,6 +135,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     dataset = json.loads(meta.read_text()) if meta.exists() else {}
     if not r["lr"] > 0:
         raise StudioError(f"The learning rate must be above 0, not {r['lr']}.")
+    if cfg.conditional and r["twin_loss"] and not (r["twin_loss"] > 0 and r["class_loss"] > 0):
+        raise StudioError(f"The twin loss must be above 0 and needs a class loss above 0 "
+                          f"(twin {r['twin_loss']}, class {r['class_loss']}).")
     draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"]) if n_classes else None
     print(f"data: {len(data.images)} images from {cfg.data}" + (f", {n_classes} classes" if n_classes else "")
           + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
@@ -142,12 +150,14 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     g_args = {"z_dim": r["z_dim"], "width": r["width"], "image_size": cfg.image_size}
     d_args = {"width": r["width"], "image_size": cfg.image_size, "norm": r["d_norm"]}
     if not cfg.conditional:
-        r["class_loss"] = r["class_balance"] = 0.0  # no classes to learn (and studio.json says so)
-    class_w = r["class_loss"]
+        r["class_loss"] = r["twin_loss"] = r["class_balance"] = 0.0  # no classes to learn (and studio.json says so)
+    class_w, twin_w = r["class_loss"], r["twin_loss"]
     if cfg.conditional:
         g_args["n_classes"] = d_args["n_classes"] = n_classes
         if class_w > 0:
             d_args["classifier"] = True
+        if twin_w > 0:
+            d_args["twin"] = True
     g = build("cgan" if cfg.conditional else "dcgan", g_args)
     d = build("cgan-d" if cfg.conditional else "dcgan-d", d_args)
     # channels-last is about 8% faster for these convolutions on the CPU (bench/train_throughput.py).
@@ -155,10 +165,14 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     d = d.to(place.device, memory_format=torch.channels_last)
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(g.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
-    run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
+    # The twin head has an optimizer of its own, so a run resumed with a twin loss keeps D's.
+    d_params = [p for name, p in d.named_parameters() if not name.startswith("twin.")]
+    d_optimizers = {"opt_d": torch.optim.Adam(d_params, lr=r["lr"], betas=(r["beta1"], 0.999))}
+    if twin_w > 0:
+        d_optimizers["opt_twin"] = torch.optim.Adam(d.twin.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
+    run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, **d_optimizers},
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
-              cfg.save_every_s, ["loss_d", "loss_g"], place)
+              cfg.save_every_s, ["loss_d", "loss_g"], place, optional=("d.twin.", "opt_twin"))
     info = run.info
     if cfg.init_from and not resume:
         init_generator(cfg.init_from, g, g_ema, info)
@@ -213,35 +227,50 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
 
         # Discriminator: real -> 1, fake -> 0 (softplus form of BCE); with a class
         # loss it also learns to name the class of real pictures (never of fakes, so
-        # it cannot be rewarded for calling easy fakes by their label).
+        # it cannot be rewarded for calling easy fakes by their label), and the twin
+        # head, when there is one, learns to name the class of fakes.
         aug = r["augment"]
         logs = {}
         with place.autocast():
             fake = g_train(z, y)
             if class_w > 0:
-                d_real, c_real = d_train(diff_augment(real, aug), y, with_classes=True)
+                d_real, c_real, _ = d_train(diff_augment(real, aug), y, with_classes=True)
             else:
                 d_real = d_train(diff_augment(real, aug), y)
             d_real = d_real.float()
-            d_fake = d_train(diff_augment(fake.detach(), aug), y).float()
+            if twin_w > 0:
+                d_fake, _, t_fake = d_train(diff_augment(fake.detach(), aug), y, with_classes=True)
+            else:
+                d_fake = d_train(diff_augment(fake.detach(), aug), y)
+            d_fake = d_fake.float()
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         if class_w > 0:
             loss_cls_real = F.cross_entropy(c_real.float(), y)
             loss_d = loss_d + class_w * loss_cls_real
             logs["loss_cls_real"] = loss_cls_real.item()
-        opt_d.zero_grad(set_to_none=True)
+        if twin_w > 0:
+            loss_twin = F.cross_entropy(t_fake.float(), y)
+            loss_d = loss_d + twin_w * loss_twin
+            logs["loss_twin"] = loss_twin.item()
+        for opt in d_optimizers.values():
+            opt.zero_grad(set_to_none=True)
         loss_d.backward()
-        opt_d.step()
+        for opt in d_optimizers.values():
+            opt.step()
 
-        # Generator: make D call the fakes real (non-saturating), and of their class.
+        # Generator: make D call the fakes real (non-saturating), and of their class;
+        # with a twin, also make the twin head's guess of their class poor (TAC-GAN):
+        # together the two terms ask for the real pictures' spread within each class.
         with place.autocast():
             if class_w > 0:
-                d_out, c_fake = d_train(diff_augment(fake, aug), y, with_classes=True)
+                d_out, c_fake, t_fake = d_train(diff_augment(fake, aug), y, with_classes=True)
                 loss_cls_fake = F.cross_entropy(c_fake.float(), y)
                 logs["loss_cls_fake"] = loss_cls_fake.item()
             else:
                 d_out, loss_cls_fake = d_train(diff_augment(fake, aug), y), 0.0
             loss_g = F.softplus(-d_out.float()).mean() + class_w * loss_cls_fake
+            if twin_w > 0:
+                loss_g = loss_g - twin_w * F.cross_entropy(t_fake.float(), y)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

@@ -72,7 +72,9 @@ class Run:
 
     def __init__(self, name: str, run_dir: str | None, modules: dict[str, torch.nn.Module],
                  optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
-                 save_every_s: float, plot_keys: list[str], placement: Placement | None = None):
+                 save_every_s: float, plot_keys: list[str], placement: Placement | None = None,
+                 optional: tuple[str, ...] = ()):
+        """`optional`: parts of the state a resumed run may add or drop (see `load_state`)."""
         check_name(name)
         self.path = Path(run_dir) if run_dir else data_dir() / "runs" / name
         self.path.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,7 @@ class Run:
         if resume:
             if not state_exists(self.state):
                 raise StudioError(f"--resume: no saved state in {self.path}.")
-            self.info = load_state(self.state, modules, optimizers)
+            self.info = load_state(self.state, modules, optimizers, optional)
             if self.placement.world > 1:  # the saved RNG is rank 0's: give each rank its own stream
                 torch.manual_seed(config.get("seed", 0) + 100_003 * self.placement.rank + self.info["step"])
             print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")

@@ -55,14 +55,30 @@ def save_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict
     os.replace(tmp_j, path.with_suffix(".json"))
 
 
-def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> dict:
-    """Restore what `save_state` wrote into `modules` and `optimizers`; returns `info`."""
+def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+               optional: tuple[str, ...] = ()) -> dict:
+    """Restore what `save_state` wrote into `modules` and `optimizers`; returns `info`.
+
+    `optional` names parts a resumed run may add or drop, as prefixes of the saved names
+    (`"d.twin."` for a head, `"opt_twin"` for its optimizer): one missing from the saved
+    state keeps its fresh initial values, one saved but no longer built is left out.
+    Everything else must match exactly.
+    """
     tensors = load_file(str(path.with_suffix(".safetensors")))
     meta = json.loads(path.with_suffix(".json").read_text())
+
     for name, module in modules.items():
         head = f"{name}."
-        module.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}, strict=True)
+        saved = {k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}
+        built = module.state_dict()
+        new = [k for k in built if k not in saved and (head + k).startswith(optional)]
+        saved = {k: v for k, v in saved.items() if k in built or not (head + k).startswith(optional)}
+        module.load_state_dict({**{k: built[k] for k in new}, **saved}, strict=True)
+        if new:
+            print(f"{name}: {', '.join(new)} not in the saved state; starting afresh")
     for name, opt in optimizers.items():
+        if name not in meta["optimizers"] and name.startswith(optional):
+            continue
         # The saved moments and step counts carry on; the settings (learning rate, betas) are the
         # ones the optimizer was built with, so a run resumed with a new --lr uses it.
         settings = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
