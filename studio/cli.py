@@ -131,7 +131,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
                     z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
-                    twin_loss=args.twin_loss, class_balance=args.class_balance, lr=args.lr,
+                    twin_loss=args.twin_loss, ema_kimg=args.ema_kimg, class_balance=args.class_balance, lr=args.lr,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from))
@@ -287,6 +287,9 @@ def parser() -> argparse.ArgumentParser:
                         "(default); a resumed run may add it")
     s.add_argument("--lr", type=float, help="GANs: Adam learning rate of both networks (default: the recipe's, 2e-4); "
                    "a resumed run goes on with the new one, e.g. lower for a last phase")
+    s.add_argument("--ema-kimg", type=float, metavar="KIMG",
+                   help="GANs: half-life of the generator's moving average in thousands of images (default: the "
+                        "recipe's, 10; 0 ships the raw generator); a resumed run may lengthen it")
     s.add_argument("--class-balance", type=float, metavar="ALPHA",
                    help="cgan: how much to even out the classes in the batches, 0 (the data's own mix, default) "
                         "to 1 (every class equally often); class c is drawn in proportion to count_c^(1-ALPHA)")

@@ -171,7 +171,8 @@ def test_class_balance_evens_out_the_classes_drawn():
 
 def test_out_of_range_settings_are_refused_before_a_run_starts(tmp_path):
     data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
-    for name, kw, message in (("a", {"class_balance": -0.5}, "between 0 and 1"), ("b", {"lr": 0.0}, "above 0")):
+    for name, kw, message in (("a", {"class_balance": -0.5}, "between 0 and 1"), ("b", {"lr": 0.0}, "above 0"),
+                              ("c", {"ema_kimg": -1.0}, "EMA half-life")):
         with pytest.raises(StudioError, match=message):
             train_gan(config(tmp_path, data, name, conditional=True, **kw), max_images=8)
         assert not (tmp_path / "runs" / name).exists()

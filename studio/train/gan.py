@@ -49,7 +49,7 @@ RECIPES = {
 }
 
 # Recipe settings a GanConfig may set (None: the recipe's).
-OVERRIDABLE = ("width", "z_dim", "augment", "lr", "class_loss", "twin_loss", "class_balance")
+OVERRIDABLE = ("width", "z_dim", "augment", "lr", "ema_kimg", "class_loss", "twin_loss", "class_balance")
 
 
 @dataclass
@@ -65,6 +65,7 @@ class GanConfig:
     z_dim: int | None = None
     augment: str | None = None
     lr: float | None = None  # Adam learning rate of G and D (a resumed run takes the new one)
+    ema_kimg: float | None = None  # half-life of the generator's EMA in thousands of images; 0: ship the raw G
     class_loss: float | None = None  # weight of the auxiliary class loss (conditional only)
     twin_loss: float | None = None  # weight of the twin classifier's loss (conditional, with a class loss)
     class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
@@ -135,6 +136,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     dataset = json.loads(meta.read_text()) if meta.exists() else {}
     if not r["lr"] > 0:
         raise StudioError(f"The learning rate must be above 0, not {r['lr']}.")
+    if not r["ema_kimg"] >= 0:
+        raise StudioError(f"The EMA half-life must be 0 (no EMA) or more, not {r['ema_kimg']}.")
     if cfg.conditional and r["twin_loss"] and not (r["twin_loss"] > 0 and r["class_loss"] > 0):
         raise StudioError(f"The twin loss must be above 0 and needs a class loss above 0 "
                           f"(twin {r['twin_loss']}, class {r['class_loss']}).")
