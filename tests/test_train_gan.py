@@ -178,14 +178,15 @@ def test_out_of_range_settings_are_refused_before_a_run_starts(tmp_path):
         assert not (tmp_path / "runs" / name).exists()
 
 
-def test_resuming_with_class_balance_and_a_new_learning_rate(tmp_path):
+def test_resuming_with_class_balance_a_new_learning_rate_and_a_longer_average(tmp_path):
     data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
     train_gan(config(tmp_path, data, "even", conditional=True), max_images=16)
-    train_gan(config(tmp_path, data, "even", conditional=True, class_balance=1.0, lr=5e-5), resume=True,
-              max_images=32)
+    train_gan(config(tmp_path, data, "even", conditional=True, class_balance=1.0, lr=5e-5, ema_kimg=100.0),
+              resume=True, max_images=32)
     raw = Registry(tmp_path / "ck").spec("even").raw
-    assert raw["recipe"]["class_balance"] == 1.0 and raw["recipe"]["lr"] == 5e-5
-    assert raw["training"]["changes"] == [{"images_seen": 16, "lr": [2e-4, 5e-5], "class_balance": [0.0, 1.0]}]
+    assert raw["recipe"]["class_balance"] == 1.0 and raw["recipe"]["lr"] == 5e-5 and raw["recipe"]["ema_kimg"] == 100
+    assert raw["training"]["changes"] == [{"images_seen": 16, "lr": [2e-4, 5e-5], "ema_kimg": [10.0, 100.0],
+                                           "class_balance": [0.0, 1.0]}]
     state = json.loads((tmp_path / "runs" / "even" / "state.json").read_text())
     assert {g["lr"] for opt in state["optimizers"].values() for g in opt["param_groups"]} == {5e-5}
 

@@ -5,8 +5,9 @@ combination for a mix. Projection discriminator after Miyato & Koyama (2018), wi
 optional auxiliary classifier head on the same features (AC-GAN, Odena et al. 2017):
 trained on real pictures only, it gives the generator a direct class signal. An
 optional twin classifier (TAC-GAN, Gong et al. 2019) learns to name the class of
-generated pictures; the generator is rewarded when it cannot, which cancels the
-auxiliary loss's pull towards one easy picture per class.
+generated pictures; the generator is rewarded when it cannot, which is meant to cancel
+the auxiliary loss's pull towards one easy picture per class (checkpoints/README.md
+has how it went here).
 """
 
 from __future__ import annotations

@@ -2,15 +2,16 @@
 
 Two recipes:
   studio     width 32, z 128, spectral-norm D, DiffAugment (color, translation,
-             cutout) on real and fake, x-flips, EMA of G (half-life 10k images with
-             ramp-up), non-saturating loss, Adam 2e-4 (0.5, 0.999). Conditional
-             models add an auxiliary class loss (`class_loss`, weight 1): D also
-             classifies real pictures, G is rewarded when D reads its class;
-             without it the generator learned to draw much the same picture for
-             every class (checkpoints/README.md). `twin_loss` adds TAC-GAN's
-             twin classifier, trained on fakes, against the auxiliary loss's pull
-             towards one picture per class. Batches follow the data's own class
-             mix unless `class_balance` evens it out.
+             cutout) on real and fake, x-flips, EMA of G (`ema_kimg`: half-life
+             10k images, with ramp-up), non-saturating loss, Adam 2e-4 (0.5,
+             0.999). Conditional models add an auxiliary class loss
+             (`class_loss`, weight 1): D also classifies real pictures, G is
+             rewarded when D reads its class; without it the generator learned
+             to draw much the same picture for every class (checkpoints/
+             README.md). `twin_loss` adds TAC-GAN's twin classifier, trained on
+             fakes, meant to counter the auxiliary loss's pull towards one
+             picture per class (off by default: here it cost classes). Batches
+             follow the data's own class mix unless `class_balance` evens it out.
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
