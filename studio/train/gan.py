@@ -168,12 +168,15 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     g = g.to(place.device, memory_format=torch.channels_last)
     d = d.to(place.device, memory_format=torch.channels_last)
     g_ema = copy.deepcopy(g).eval().requires_grad_(False)
-    opt_g = torch.optim.Adam(g.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
+
+    def adam(params) -> torch.optim.Adam:
+        return torch.optim.Adam(params, lr=r["lr"], betas=(r["beta1"], 0.999))
+
+    opt_g = adam(g.parameters())
     # The twin head has an optimizer of its own, so a run resumed with a twin loss keeps D's.
-    d_params = [p for name, p in d.named_parameters() if not name.startswith("twin.")]
-    d_optimizers = {"opt_d": torch.optim.Adam(d_params, lr=r["lr"], betas=(r["beta1"], 0.999))}
+    d_optimizers = {"opt_d": adam([p for name, p in d.named_parameters() if not name.startswith("twin.")])}
     if twin_w > 0:
-        d_optimizers["opt_twin"] = torch.optim.Adam(d.twin.parameters(), lr=r["lr"], betas=(r["beta1"], 0.999))
+        d_optimizers["opt_twin"] = adam(d.twin.parameters())
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, **d_optimizers},
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
               cfg.save_every_s, ["loss_d", "loss_g"], place, optional=("d.twin.", "opt_twin"))
