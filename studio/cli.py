@@ -123,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                             augment=args.augment,
                             seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                             save_every_s=args.save_every, snapshots=args.snapshots,
-                            init_from=_checkpoint_folder(args, args.init_from))
+                            init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from)
         print(f"wrote {train_pix2pix(cfg, resume=args.resume, max_images=args.max_images)}")
         return
     from .train.gan import GanConfig, train_gan
@@ -134,7 +134,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     twin_loss=args.twin_loss, ema_kimg=args.ema_kimg, class_balance=args.class_balance, lr=args.lr,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
-                    init_from=_checkpoint_folder(args, args.init_from))
+                    init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from)
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
     print(f"wrote {path}")
 
@@ -302,7 +302,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--init-from", metavar="CHECKPOINT",
                    help="start the generator from this checkpoint (a name under --checkpoints, or a folder): "
                         "fine-tune a shipped model on your pictures")
-    s.add_argument("--resume", action="store_true")
+    start = s.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
+    start.add_argument("--branch-from", metavar="RUN",
+                       help="a new run (--name) that goes on from another run's last save (a run name or "
+                            "folder), e.g. to try other settings from the same point; that run is left as it was")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("stylize", parents=[common], help="neural style transfer (VGG19 Gram matrices)")

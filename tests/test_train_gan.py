@@ -102,6 +102,32 @@ def test_resuming_with_other_settings_is_recorded(tmp_path):
     assert len(Registry(tmp_path / "ck").spec("stronger").raw["training"]["changes"]) == 1  # nothing new
 
 
+def test_a_branch_goes_on_from_another_runs_state_and_leaves_it_as_it_was(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "trunk", conditional=True), max_images=160)  # 20 steps: one loss-log row
+    trunk = tmp_path / "runs" / "trunk"
+    saved = {f: (trunk / f).read_bytes() for f in ("state.json", "state.safetensors", "losses.jsonl")}
+    train_gan(config(tmp_path, data, "fork", conditional=True, class_loss=3.0, branch_from=str(trunk)), max_images=176)
+    assert {f: (trunk / f).read_bytes() for f in saved} == saved
+    training = Registry(tmp_path / "ck").spec("fork").raw["training"]
+    assert training["branched_from"] == {"run": "trunk", "images_seen": 160}
+    assert training["changes"] == [{"images_seen": 160, "class_loss": [1.0, 3.0]}]
+    assert (tmp_path / "runs" / "fork" / "losses.jsonl").read_bytes() == saved["losses.jsonl"] != b""
+    # The same steps as resuming the trunk itself with the new setting.
+    train_gan(config(tmp_path, data, "trunk", conditional=True, class_loss=3.0), resume=True, max_images=176)
+    a = load_file(str(trunk / "state.safetensors"))
+    b = load_file(str(tmp_path / "runs" / "fork" / "state.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a if k != "rng.torch")
+    with pytest.raises(StudioError, match="another --name"):
+        train_gan(config(tmp_path, data, "fork", conditional=True, branch_from=str(trunk)), max_images=200)
+    with pytest.raises(StudioError, match="leave out --resume"):
+        train_gan(config(tmp_path, data, "fork", conditional=True, branch_from=str(trunk)), resume=True, max_images=200)
+    with pytest.raises(StudioError, match="no saved run state"):
+        train_gan(config(tmp_path, data, "twig", conditional=True, branch_from=str(tmp_path / "nothing")),
+                  max_images=200)
+    assert not (tmp_path / "runs" / "twig").exists()
+
+
 def test_refuses_to_overwrite_a_run_and_to_resume_nothing(tmp_path):
     data = make_image_folder(tmp_path / "flat")
     with pytest.raises(StudioError, match="no saved state"):

@@ -77,6 +77,7 @@ class GanConfig:
     save_every_s: float = 600.0
     snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
     init_from: str | None = None  # checkpoint folder whose generator to start from
+    branch_from: str | None = None  # another run (name or folder) whose saved state to go on from
     sample_every_img: int = 20000
     half: bool = True  # store the shipped generator in fp16
     amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
@@ -179,11 +180,12 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         d_optimizers["opt_twin"] = adam(d.twin.parameters())
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, **d_optimizers},
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
-              cfg.save_every_s, ["loss_d", "loss_g"], place, optional=("d.twin.", "opt_twin"))
+              cfg.save_every_s, ["loss_d", "loss_g"], place, optional=("d.twin.", "opt_twin"),
+              branch_from=cfg.branch_from)
     info = run.info
-    if cfg.init_from and not resume:
+    if cfg.init_from and not run.resumed:
         init_generator(cfg.init_from, g, g_ema, info)
-    if place.world > 1 and not resume:
+    if place.world > 1 and not run.resumed:
         torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
     g_train, d_train = wrap(g, place), wrap(d, place)
 

@@ -59,6 +59,7 @@ class Pix2PixConfig:
     save_every_s: float = 600.0
     snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
     init_from: str | None = None  # checkpoint folder whose generator to start from
+    branch_from: str | None = None  # another run (name or folder) whose saved state to go on from
     half: bool = True
     amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
 
@@ -136,11 +137,11 @@ def train_pix2pix(cfg: Pix2PixConfig, resume: bool = False, max_images: int | No
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, "opt_d": opt_d},
               {**asdict(cfg), "augment": r["augment"]}, resume, cfg.save_every_s, ["loss_l1", "loss_g_adv", "loss_d"],
-              place)
+              place, branch_from=cfg.branch_from)
     info = run.info
-    if cfg.init_from and not resume:
+    if cfg.init_from and not run.resumed:
         init_generator(cfg.init_from, g, g_ema, info)
-    if place.world > 1 and not resume:
+    if place.world > 1 and not run.resumed:
         torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
     g_train, d_train = wrap(g, place), wrap(d, place)
     total_images = max_images or int(cfg.epochs * len(data.names))

@@ -56,7 +56,7 @@ def machine() -> str:
 
 # Config keys that say how a run is driven, not what it learns: not recorded as changes on --resume.
 BOOKKEEPING = {"name", "epochs", "threads", "checkpoints", "run_dir", "save_every_s", "snapshots",
-               "sample_every_img", "half", "init_from", "extra"}
+               "sample_every_img", "half", "init_from", "branch_from", "extra"}
 
 
 def _logged_images(row: str) -> float:
@@ -73,20 +73,29 @@ class Run:
     def __init__(self, name: str, run_dir: str | None, modules: dict[str, torch.nn.Module],
                  optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
                  save_every_s: float, plot_keys: list[str], placement: Placement | None = None,
-                 optional: tuple[str, ...] = ()):
-        """`optional`: parts of the state a resumed run may add or drop (see `load_state`)."""
+                 optional: tuple[str, ...] = (), branch_from: str | None = None):
+        """`optional`: parts of the state a resumed run may add or drop (see `load_state`).
+        `branch_from`: another run (a name under the runs folder, or its folder) whose saved
+        state this new run goes on from, as if resumed, leaving that run as it was."""
         check_name(name)
-        self.path = Path(run_dir) if run_dir else data_dir() / "runs" / name
-        self.path.mkdir(parents=True, exist_ok=True)
+        runs = data_dir() / "runs"
+        self.path = Path(run_dir) if run_dir else runs / name
         self.state = self.path / "state"
+        source = self._branch_source(branch_from, runs, resume) if branch_from else None
+        self.path.mkdir(parents=True, exist_ok=True)
         self.modules, self.optimizers = modules, optimizers
         self.save_every_s, self.plot_keys = save_every_s, plot_keys
         self.placement = placement or Placement(0, 1, torch.device("cpu"), False)
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
-        if resume:
-            if not state_exists(self.state):
+        self.resumed = resume or source is not None  # weights and RNG come from a saved state
+        if self.resumed:
+            if source is None and not state_exists(self.state):
                 raise StudioError(f"--resume: no saved state in {self.path}.")
-            self.info = load_state(self.state, modules, optimizers, optional)
+            self.info = load_state(source or self.state, modules, optimizers, optional)
+            if source is not None:
+                self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
+                self._copy_log(source.parent / "losses.jsonl")
+                print(f"branched from {source.parent}")
             if self.placement.world > 1:  # the saved RNG is rank 0's: give each rank its own stream
                 torch.manual_seed(config.get("seed", 0) + 100_003 * self.placement.rank + self.info["step"])
             print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
@@ -99,6 +108,24 @@ class Run:
         self._last_save = time.monotonic()
         # Milestones already passed (a resumed run) are not taken again.
         self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
+
+    def _branch_source(self, branch_from: str, runs: Path, resume: bool) -> Path:
+        """The saved state a branch starts from; refuses what would mix two runs."""
+        if resume:
+            raise StudioError("--branch-from starts a new run from another run's state; leave out --resume.")
+        for folder in (Path(branch_from), runs / branch_from):
+            if state_exists(folder / "state"):
+                break
+        else:
+            raise StudioError(f"--branch-from {branch_from}: no saved run state in that folder nor in {runs}.")
+        if state_exists(self.state):
+            raise StudioError(f"{self.path} already holds a run; choose another --name for the branch.")
+        return folder / "state"
+
+    def _copy_log(self, log: Path) -> None:
+        """The branch's loss log and plot start with its source's history."""
+        if self.placement.main and log.exists():
+            shutil.copyfile(log, self.path / "losses.jsonl")
 
     def _drop_log_after(self, images_seen: int) -> None:
         """A run killed after its last save logged steps that it now takes again: forget those rows."""
@@ -159,6 +186,7 @@ class Run:
         """What studio.json records about the training itself."""
         return {"images_seen": self.info["images_seen"], "steps": self.info["step"],
                 **({"init_from": self.info["config"]["init_from"]} if self.info["config"].get("init_from") else {}),
+                **({"branched_from": self.info["branched_from"]} if self.info.get("branched_from") else {}),
                 **({"changes": self.info["changes"]} if self.info.get("changes") else {}),
                 "seconds": round(self.info["seconds"], 1), "machine": machine(),
                 "torch_threads": torch.get_num_threads(), "device": str(self.placement.device),
