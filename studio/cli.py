@@ -131,7 +131,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
                     z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
-                    twin_loss=args.twin_loss, ema_kimg=args.ema_kimg, class_balance=args.class_balance, lr=args.lr,
+                    twin_loss=args.twin_loss, mode_seeking=args.mode_seeking, ema_kimg=args.ema_kimg,
+                    class_balance=args.class_balance, lr=args.lr,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from)
@@ -285,6 +286,9 @@ def parser() -> argparse.ArgumentParser:
                    help="cgan: weight of a twin classifier's loss (TAC-GAN: a second head names the class of "
                         "generated pictures, G is rewarded when it cannot), usually the class loss's; 0 for none "
                         "(default); a resumed run may add it")
+    s.add_argument("--mode-seeking", type=float, metavar="WEIGHT",
+                   help="GANs: weight of MSGAN's mode-seeking term (G is rewarded when two latents of the same "
+                        "class give different pictures); 0 for none (default); a resumed run may add it")
     s.add_argument("--lr", type=float, help="GANs: Adam learning rate of both networks (default: the recipe's, 2e-4); "
                    "a resumed run goes on with the new one, e.g. lower for a last phase")
     s.add_argument("--ema-kimg", type=float, metavar="KIMG",

@@ -8,7 +8,8 @@ import torch
 from safetensors.torch import load_file
 
 from studio import Registry, StudioError, sample
-from studio.train.gan import GanConfig, class_draw_weights, train_gan
+from studio.train import gan
+from studio.train.gan import GanConfig, class_draw_weights, mode_seeking_term, train_gan
 
 from .conftest import make_image_folder
 
@@ -254,3 +255,47 @@ def test_a_twin_classifier_needs_a_class_loss(tmp_path):
         with pytest.raises(StudioError, match="twin loss"):
             train_gan(config(tmp_path, data, name, conditional=True, **kw), max_images=8)
         assert not (tmp_path / "runs" / name).exists()
+
+
+def test_mode_seeking_term_is_the_inverse_of_how_much_the_pairs_differ():
+    z = torch.cat([torch.zeros(3, 4), torch.ones(3, 4)])  # halves 1 apart in every latent
+    fake = torch.cat([torch.zeros(3, 3, 2, 2), torch.full((3, 3, 2, 2), 0.5)])
+    assert mode_seeking_term(fake, z).item() == pytest.approx(2.0, rel=1e-4)
+    assert mode_seeking_term(torch.zeros(6, 3, 2, 2), z).item() == pytest.approx(1e5)  # one picture: heavily penalised
+
+
+def test_mode_seeking_pairs_latents_of_the_same_class(tmp_path, monkeypatch):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    labels_seen = []
+    built = gan.build
+
+    def spy(name, args):
+        model = built(name, args)
+        if name == "cgan":
+            model.register_forward_pre_hook(lambda m, inputs: labels_seen.append(inputs[1]) if m.training else None)
+        return model
+
+    monkeypatch.setattr(gan, "build", spy)
+    train_gan(config(tmp_path, data, "ms", conditional=True, mode_seeking=1.0), max_images=8 * 20)
+    batches = [y for y in labels_seen if y.shape[0] == 8]
+    assert len(batches) == 20 and all(torch.equal(y[:4], y[4:]) for y in batches)
+    assert any(not torch.equal(y[0], y[1]) for y in batches)  # the pairs differ from each other
+    raw = Registry(tmp_path / "ck").spec("ms").raw
+    assert raw["recipe"]["mode_seeking"] == 1.0
+    rows = [json.loads(line) for line in (tmp_path / "runs" / "ms" / "losses.jsonl").read_text().splitlines()]
+    assert rows[-1]["loss_ms"] > 0
+    with pytest.raises(StudioError, match="mode-seeking"):
+        train_gan(config(tmp_path, data, "neg", conditional=True, mode_seeking=-1.0), max_images=8)
+    assert not (tmp_path / "runs" / "neg").exists()
+
+
+def test_switching_on_a_setting_that_an_older_state_lacks_is_recorded(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "old", conditional=True), max_images=16)
+    state = tmp_path / "runs" / "old" / "state.json"
+    meta = json.loads(state.read_text())
+    del meta["info"]["config"]["mode_seeking"]  # saved before the setting existed
+    state.write_text(json.dumps(meta))
+    train_gan(config(tmp_path, data, "old", conditional=True, mode_seeking=1.0), resume=True, max_images=24)
+    changes = Registry(tmp_path / "ck").spec("old").raw["training"]["changes"]
+    assert changes == [{"images_seen": 16, "mode_seeking": [0.0, 1.0]}]

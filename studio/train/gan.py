@@ -12,6 +12,8 @@ Two recipes:
              fakes, meant to counter the auxiliary loss's pull towards one
              picture per class (off by default: here it cost classes). Batches
              follow the data's own class mix unless `class_balance` evens it out.
+             `mode_seeking` adds MSGAN's term (Mao et al. 2019): G is rewarded
+             when two latents of the same class give pictures that differ.
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
@@ -43,14 +45,18 @@ from .run import Run, ema_beta, ema_update, init_generator
 RECIPES = {
     "studio": {"z_dim": 128, "width": 32, "d_norm": "sn", "augment": "color,translation,cutout", "mirror": True,
                "ema_kimg": 10.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 1.0, "twin_loss": 0.0,
-               "class_balance": 0.0},
+               "class_balance": 0.0, "mode_seeking": 0.0},
     "reference": {"z_dim": 100, "width": 64, "d_norm": "bn", "augment": "", "mirror": False,
                   "ema_kimg": 0.0, "lr": 2e-4, "beta1": 0.5, "class_loss": 0.0, "twin_loss": 0.0,
-                  "class_balance": 0.0},
+                  "class_balance": 0.0, "mode_seeking": 0.0},
 }
 
+# Switches added after runs had been saved, with the value those runs had (off); see Run.
+ADDED_LATER = {"twin_loss": 0.0, "class_balance": 0.0, "mode_seeking": 0.0}
+
 # Recipe settings a GanConfig may set (None: the recipe's).
-OVERRIDABLE = ("width", "z_dim", "augment", "lr", "ema_kimg", "class_loss", "twin_loss", "class_balance")
+OVERRIDABLE = ("width", "z_dim", "augment", "lr", "ema_kimg", "class_loss", "twin_loss", "class_balance",
+               "mode_seeking")
 
 
 @dataclass
@@ -70,6 +76,7 @@ class GanConfig:
     class_loss: float | None = None  # weight of the auxiliary class loss (conditional only)
     twin_loss: float | None = None  # weight of the twin classifier's loss (conditional, with a class loss)
     class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
+    mode_seeking: float | None = None  # weight of MSGAN's mode-seeking term (0: off)
     seed: int = 0
     threads: int | None = None
     checkpoints: str = "checkpoints"
@@ -89,6 +96,14 @@ class GanConfig:
             if getattr(self, key) is not None:
                 base[key] = getattr(self, key)
         return base
+
+
+def mode_seeking_term(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """MSGAN's term, 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|), over pairs made of the
+    batch's two halves (drawn with the same classes): small when the pictures differ."""
+    h = fake.shape[0] // 2
+    ratio = (fake[:h] - fake[h:2 * h]).abs().mean() / (z[:h] - z[h:2 * h]).abs().mean()
+    return 1.0 / (ratio + 1e-5)
 
 
 def class_draw_weights(labels: torch.Tensor, n_classes: int, balance: float) -> torch.Tensor | None:
@@ -140,6 +155,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         raise StudioError(f"The learning rate must be above 0, not {r['lr']}.")
     if not r["ema_kimg"] >= 0:
         raise StudioError(f"The EMA half-life must be 0 (no EMA) or more, not {r['ema_kimg']}.")
+    if not r["mode_seeking"] >= 0:
+        raise StudioError(f"The mode-seeking weight must be 0 (off) or more, not {r['mode_seeking']}.")
     if cfg.conditional and r["twin_loss"] and not (r["twin_loss"] > 0 and r["class_loss"] > 0):
         raise StudioError(f"The twin loss must be above 0 and needs a class loss above 0 "
                           f"(twin {r['twin_loss']}, class {r['class_loss']}).")
@@ -156,7 +173,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     d_args = {"width": r["width"], "image_size": cfg.image_size, "norm": r["d_norm"]}
     if not cfg.conditional:
         r["class_loss"] = r["twin_loss"] = r["class_balance"] = 0.0  # no classes to learn (and studio.json says so)
-    class_w, twin_w = r["class_loss"], r["twin_loss"]
+    class_w, twin_w, ms_w = r["class_loss"], r["twin_loss"], r["mode_seeking"]
     if cfg.conditional:
         g_args["n_classes"] = d_args["n_classes"] = n_classes
         if class_w > 0:
@@ -181,7 +198,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, **d_optimizers},
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
               cfg.save_every_s, ["loss_d", "loss_g"], place, optional=("d.twin.", "opt_twin"),
-              branch_from=cfg.branch_from)
+              branch_from=cfg.branch_from, added_later=ADDED_LATER)
     info = run.info
     if cfg.init_from and not run.resumed:
         init_generator(cfg.init_from, g, g_ema, info)
@@ -233,6 +250,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         real = real.to(place.device, memory_format=torch.channels_last)
         y = F.one_hot(data.labels[idx], n_classes).float().to(place.device) if n_classes else None
         z = torch.randn(cfg.batch, r["z_dim"]).to(place.device)
+        y_fake = y  # the fakes' classes follow the real ones'
+        if ms_w > 0 and y is not None:  # ... with the second half of the batch the first's again, for the pairs
+            y_fake = torch.cat([y[:cfg.batch // 2]] * 2 + [y[2 * (cfg.batch // 2):]])
 
         # Discriminator: real -> 1, fake -> 0 (softplus form of BCE); with a class
         # loss it also learns to name the class of real pictures (never of fakes, so
@@ -241,16 +261,16 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         aug = r["augment"]
         logs = {}
         with place.autocast():
-            fake = g_train(z, y)
+            fake = g_train(z, y_fake)
             if class_w > 0:
                 d_real, c_real, _ = d_train(diff_augment(real, aug), y, with_classes=True)
             else:
                 d_real = d_train(diff_augment(real, aug), y)
             d_real = d_real.float()
             if twin_w > 0:
-                d_fake, _, t_fake = d_train(diff_augment(fake.detach(), aug), y, with_classes=True)
+                d_fake, _, t_fake = d_train(diff_augment(fake.detach(), aug), y_fake, with_classes=True)
             else:
-                d_fake = d_train(diff_augment(fake.detach(), aug), y)
+                d_fake = d_train(diff_augment(fake.detach(), aug), y_fake)
             d_fake = d_fake.float()
         loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         if class_w > 0:
@@ -258,7 +278,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
             loss_d = loss_d + class_w * loss_cls_real
             logs["loss_cls_real"] = loss_cls_real.item()
         if twin_w > 0:
-            loss_twin = F.cross_entropy(t_fake.float(), y)
+            loss_twin = F.cross_entropy(t_fake.float(), y_fake)
             loss_d = loss_d + twin_w * loss_twin
             logs["loss_twin"] = loss_twin.item()
         for opt in d_optimizers.values():
@@ -272,14 +292,18 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         # together the two terms ask for the real pictures' spread within each class.
         with place.autocast():
             if class_w > 0:
-                d_out, c_fake, t_fake = d_train(diff_augment(fake, aug), y, with_classes=True)
-                loss_cls_fake = F.cross_entropy(c_fake.float(), y)
+                d_out, c_fake, t_fake = d_train(diff_augment(fake, aug), y_fake, with_classes=True)
+                loss_cls_fake = F.cross_entropy(c_fake.float(), y_fake)
                 logs["loss_cls_fake"] = loss_cls_fake.item()
             else:
-                d_out, loss_cls_fake = d_train(diff_augment(fake, aug), y), 0.0
+                d_out, loss_cls_fake = d_train(diff_augment(fake, aug), y_fake), 0.0
             loss_g = F.softplus(-d_out.float()).mean() + class_w * loss_cls_fake
             if twin_w > 0:
-                loss_g = loss_g - twin_w * F.cross_entropy(t_fake.float(), y)
+                loss_g = loss_g - twin_w * F.cross_entropy(t_fake.float(), y_fake)
+        if ms_w > 0:
+            loss_ms = mode_seeking_term(fake.float(), z)
+            loss_g = loss_g + ms_w * loss_ms
+            logs["loss_ms"] = loss_ms.item()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

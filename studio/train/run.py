@@ -73,8 +73,11 @@ class Run:
     def __init__(self, name: str, run_dir: str | None, modules: dict[str, torch.nn.Module],
                  optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
                  save_every_s: float, plot_keys: list[str], placement: Placement | None = None,
-                 optional: tuple[str, ...] = (), branch_from: str | None = None):
+                 optional: tuple[str, ...] = (), branch_from: str | None = None,
+                 added_later: dict[str, Any] | None = None):
         """`optional`: parts of the state a resumed run may add or drop (see `load_state`).
+        `added_later`: settings that states saved before they existed lack, with the value
+        those runs trained with (an off switch), so that turning one on is recorded.
         `branch_from`: another run (a name under the runs folder, or its folder) whose saved
         state this new run goes on from, as if resumed, leaving that run as it was."""
         check_name(name)
@@ -86,6 +89,7 @@ class Run:
         self.modules, self.optimizers = modules, optimizers
         self.save_every_s, self.plot_keys = save_every_s, plot_keys
         self.placement = placement or Placement(0, 1, torch.device("cpu"), False)
+        self.added_later = added_later or {}
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
         self.resumed = resume or source is not None  # weights and RNG come from a saved state
         if self.resumed:
@@ -140,7 +144,7 @@ class Run:
     def _record_changes(self, config: dict[str, Any]) -> None:
         """A run resumed with other settings (say a higher class loss) keeps the list of what
         changed at which image count, for studio.json."""
-        before = self.info["config"]
+        before = {**self.added_later, **self.info["config"]}
         # (A None before is a recipe default that older states did not resolve: unknown, not a change.)
         changed = {k: [before.get(k), v] for k, v in config.items()
                    if k not in BOOKKEEPING and before.get(k) is not None and before.get(k) != v}
