@@ -13,7 +13,8 @@ Two recipes:
              picture per class (off by default: here it cost classes). Batches
              follow the data's own class mix unless `class_balance` evens it out.
              `mode_seeking` adds MSGAN's term (Mao et al. 2019): G is rewarded
-             when two latents of the same class give pictures that differ.
+             when two latents of the same class give pictures that differ (off
+             by default: here it spread the pictures but cost FD).
   reference  pytorch/examples DCGAN: nz 100, ngf = ndf = 64, batch-norm D, BCE,
              Adam 2e-4 beta1 0.5, no augmentation, no EMA.
 
