@@ -17,6 +17,14 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
 
 
+def _class_merges(text: str) -> dict[str, str]:
+    """'fruit & veg=food & drink,b=a' -> {'fruit & veg': 'food & drink', 'b': 'a'}."""
+    pairs = [part.split("=") for part in text.split(",") if part.strip()]
+    if not pairs or any(len(pair) != 2 or not all(side.strip() for side in pair) for pair in pairs):
+        raise argparse.ArgumentTypeError(f"expected FROM=TO class pairs separated by commas, got {text!r}")
+    return {source.strip(): target.strip() for source, target in pairs}
+
+
 def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None:
     """A checkpoint given by folder, or by name under --checkpoints."""
     if name is None or Path(name).is_dir():
@@ -132,7 +140,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
                     z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
                     twin_loss=args.twin_loss, mode_seeking=args.mode_seeking, ema_kimg=args.ema_kimg,
-                    class_balance=args.class_balance, lr=args.lr,
+                    class_balance=args.class_balance, lr=args.lr, merge_classes=args.merge_classes,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from)
@@ -297,6 +305,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--class-balance", type=float, metavar="ALPHA",
                    help="cgan: how much to even out the classes in the batches, 0 (the data's own mix, default) "
                         "to 1 (every class equally often); class c is drawn in proportion to count_c^(1-ALPHA)")
+    s.add_argument("--merge-classes", type=_class_merges, default={}, metavar="FROM=TO,...",
+                   help="cgan: count a class folder's pictures as another class, e.g. 'fruit & veg=food & drink'; "
+                        "a resumed or branched run keeps the kept classes' weights")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int)
     s.add_argument("--run-dir", help="where state, logs and sample grids go (default: the data cache)")

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from PIL import Image
 
 from studio.cli import main
@@ -55,3 +56,12 @@ def test_errors_are_one_line_without_traceback(ckpt_root, tmp_path, capsys):
     ]:
         code, _, err = run(capsys, *argv, "--checkpoints", str(ckpt_root))
         assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_merge_classes_takes_from_to_pairs(tmp_path, capsys):
+    from studio.cli import _class_merges
+
+    assert _class_merges("fruit & veg=food & drink, b=a") == {"fruit & veg": "food & drink", "b": "a"}
+    with pytest.raises(SystemExit):
+        main(["train", "cgan", "--data", str(tmp_path), "--name", "x", "--merge-classes", "fruit"])
+    assert "FROM=TO" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from studio.data.emoji import build_emoji
+from studio import StudioError
 from studio.data.folder import load_folder
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 72 72"><circle cx="36" cy="36" r="{r}" fill="{fill}" stroke="#000" stroke-width="2"/></svg>'
@@ -46,6 +47,18 @@ def test_emoji_builder_on_a_fake_tree(tmp_path):
     assert image.size == (64, 64) and image.mode == "RGB"
     data = load_folder(tmp_path / "out", conditional=True, split="all")
     assert data.classes == ["animals", "faces"] and len(data.images) == 5
+
+
+def test_load_folder_can_count_one_class_folder_as_another(tmp_path):
+    from .conftest import make_image_folder
+
+    root = make_image_folder(tmp_path / "d", classes=["apples", "dishes", "faces"], per_class=3)
+    data = load_folder(root, conditional=True, split="all", merge={"apples": "dishes"})
+    assert data.classes == ["dishes", "faces"]
+    by_folder = {f.split("/")[0]: int(label) for f, label in zip(data.files, data.labels)}
+    assert by_folder == {"apples": 0, "dishes": 0, "faces": 1} and len(data.images) == 9
+    with pytest.raises(StudioError, match="Cannot merge pears"):
+        load_folder(root, conditional=True, split="all", merge={"pears": "dishes"})
 
 
 def test_openmoji_builder_on_a_fake_tree(tmp_path):

@@ -86,6 +86,20 @@ def test_eval_command_writes_figures(tmp_path, capsys):
     assert Registry(root).spec("c").raw["metrics"]["fd"] == result["fd"]
 
 
+def test_eval_counts_merged_class_folders_as_the_class_the_model_learned(tmp_path, capsys):
+    data = make_image_folder(tmp_path / "data", classes=["circles", "rings", "squares", "stripes"], per_class=20)
+    files = sorted(p.relative_to(data).as_posix() for p in data.rglob("img1*.png"))  # 11 per folder
+    (data / "dataset.json").write_text(json.dumps({"heldout": {"files": files}}))
+    root = tmp_path / "ck"
+    spec_file = make_conditional(root, "c") / "studio.json"
+    for merged, n_heldout in [({}, 33), ({"rings": "circles"}, 44)]:
+        spec_file.write_text(json.dumps({**json.loads(spec_file.read_text()), "data": {"merged": merged}}))
+        assert main(["eval", "c", "--n", "30", "--data", str(data), "--checkpoints", str(root), "--json",
+                     "--no-save"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["n_heldout"] == n_heldout and set(result["probe"]) == {"circles", "squares", "stripes"}
+
+
 def test_distinct_cells_counts_repeats():
     from studio.evaluation.evaluate import distinct_cells
 

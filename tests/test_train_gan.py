@@ -129,6 +129,43 @@ def test_a_branch_goes_on_from_another_runs_state_and_leaves_it_as_it_was(tmp_pa
     assert not (tmp_path / "runs" / "twig").exists()
 
 
+def test_a_run_goes_on_with_two_classes_merged_keeping_the_kept_classes_weights(tmp_path):
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "dots", "lines"])
+    train_gan(config(tmp_path, data, "three", conditional=True), max_images=16)
+    three = load_file(str(tmp_path / "runs" / "three" / "state.safetensors"))
+    merged = {"blocks": "lines"}  # -> classes dots, lines: saved indices 1, 2
+    train_gan(config(tmp_path, data, "two", conditional=True, merge_classes=merged,
+                     branch_from=str(tmp_path / "runs" / "three")), max_images=24)
+    spec = Registry(tmp_path / "ck").spec("two")
+    assert spec.labels == ("dots", "lines") and spec.raw["data"]["merged"] == merged
+    assert spec.raw["data"]["train_images"] == 18  # the pictures of all three folders
+    assert spec.raw["training"]["changes"] == [{"images_seen": 16, "merge_classes": [{}, merged]}]
+    # Exactly the kept classes' rows of every class-indexed weight and optimiser moment: load
+    # the saved state into two-class models as the branch did, and write it out again.
+    from studio.models import build
+    from studio.train.state import load_state, save_state
+
+    g = build("cgan", {"n_classes": 2, "z_dim": 8, "width": 4})
+    d = build("cgan-d", {"n_classes": 2, "width": 4, "classifier": True})
+    modules = {"g": g, "d": d, "g_ema": build("cgan", {"n_classes": 2, "z_dim": 8, "width": 4})}
+    optimizers = {"opt_g": torch.optim.Adam(g.parameters()), "opt_d": torch.optim.Adam(d.parameters())}
+    load_state(tmp_path / "runs" / "three" / "state", modules, optimizers, keep_classes=[1, 2])
+    save_state(tmp_path / "again", modules, optimizers, {})
+    two = load_file(str(tmp_path / "again.safetensors"))
+    assert two.keys() == three.keys()
+    changed = [k for k in two if two[k].shape != three[k].shape]
+    assert {"g.norms.0.gain", "g_ema.norms.0.bias", "d.classifier.weight", "d.embed.weight_orig", "d.embed.weight_v"
+            } <= set(changed) and sum(k.startswith("opt_") for k in changed) >= 8  # and their moments
+    for key in two:
+        if key in changed:  # classes along dim 0 (G's norms, D's class head) or 1 (D's projection)
+            dim = next(i for i, (a, b) in enumerate(zip(two[key].shape, three[key].shape)) if a != b)
+            assert torch.equal(two[key], three[key].index_select(dim, torch.tensor([1, 2]))), key
+        elif key != "rng.torch":
+            assert torch.equal(two[key], three[key]), key
+    with pytest.raises(StudioError, match="no class blocks"):  # merged away: cannot come back
+        train_gan(config(tmp_path, data, "two", conditional=True), resume=True, max_images=32)
+
+
 def test_refuses_to_overwrite_a_run_and_to_resume_nothing(tmp_path):
     data = make_image_folder(tmp_path / "flat")
     with pytest.raises(StudioError, match="no saved state"):

@@ -49,11 +49,12 @@ def heldout_files(root: Path) -> set[str]:
 
 
 def load_folder(root: str | Path, size: int = 64, conditional: bool = False, split: str = "train",
-                classes: list[str] | None = None) -> ImageSet:
+                classes: list[str] | None = None, merge: dict[str, str] | None = None) -> ImageSet:
     """Load images under `root`; with `conditional`, each sub-folder is a class.
 
-    `classes` restricts (and orders) the class folders; by default every sub-folder
-    that holds images, sorted, except the builders' `other` folder.
+    `merge` counts a sub-folder's pictures as another class ({"fruit & veg": "food &
+    drink"}). `classes` restricts (and orders) the classes; by default every class
+    that holds images after merging, sorted, except the builders' `other` folder.
     """
     root = Path(root)
     if not root.is_dir():
@@ -73,10 +74,17 @@ def load_folder(root: str | Path, size: int = 64, conditional: bool = False, spl
 
     if conditional:
         present = sorted({p.relative_to(root).parts[0] for p in paths if len(p.relative_to(root).parts) > 1})
-        classes = classes or [c for c in present if c != "other"]
+        merge = merge or {}
+        unknown = sorted(set(merge) - set(present))
+        if unknown:
+            raise StudioError(f"Cannot merge {', '.join(unknown)}: no such class sub-folder in {root} ({present}).")
+        class_of = {folder: merge.get(folder, folder) for folder in present if folder != "other"}
+        classes = classes or sorted(set(class_of.values()))
         if len(classes) < 2:
-            raise StudioError(f"A conditional data set needs at least two class sub-folders in {root}; found {present}.")
+            raise StudioError(f"A conditional data set needs at least two class sub-folders in {root} (after merging); "
+                              f"found {present}.")
         index = {c: i for i, c in enumerate(classes)}
+        index = {folder: index[c] for folder, c in class_of.items() if c in index}  # folder -> class index
         paths = [p for p in paths if p.relative_to(root).parts[0] in index]
     else:
         classes, index = [], {}

@@ -87,8 +87,9 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
     t0 = time.monotonic()
     conditional = spec.task == "conditional"
     classes = list(spec.labels) if conditional else None
-    heldout = load_folder(data, spec.image_size, conditional=conditional, split="heldout", classes=classes)
-    train = load_folder(data, spec.image_size, conditional=conditional, split="train", classes=classes)
+    merge = spec.raw.get("data", {}).get("merged") if conditional else None  # classes the model learned as one
+    heldout = load_folder(data, spec.image_size, conditional=conditional, split="heldout", classes=classes, merge=merge)
+    train = load_folder(data, spec.image_size, conditional=conditional, split="train", classes=classes, merge=merge)
     if len(heldout.images) < 20:
         raise StudioError(f"{data} has only {len(heldout.images)} held-out images; rebuild it with a held-out split.")
     net = load_efficientnet_lite0()

@@ -53,7 +53,7 @@ RECIPES = {
 }
 
 # Switches added after runs had been saved, with the value those runs had (off); see Run.
-ADDED_LATER = {"twin_loss": 0.0, "class_balance": 0.0, "mode_seeking": 0.0}
+ADDED_LATER = {"twin_loss": 0.0, "class_balance": 0.0, "mode_seeking": 0.0, "merge_classes": {}}
 
 # Recipe settings a GanConfig may set (None: the recipe's).
 OVERRIDABLE = ("width", "z_dim", "augment", "lr", "ema_kimg", "class_loss", "twin_loss", "class_balance",
@@ -78,6 +78,7 @@ class GanConfig:
     twin_loss: float | None = None  # weight of the twin classifier's loss (conditional, with a class loss)
     class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
     mode_seeking: float | None = None  # weight of MSGAN's mode-seeking term (0: off)
+    merge_classes: dict[str, str] = field(default_factory=dict)  # class folder -> class it counts as (conditional)
     seed: int = 0
     threads: int | None = None
     checkpoints: str = "checkpoints"
@@ -148,7 +149,10 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     r = cfg.resolved()
-    data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train")
+    if cfg.merge_classes and not cfg.conditional:
+        raise StudioError("Merging classes needs a conditional model (cgan).")
+    data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train",
+                       merge=cfg.merge_classes)
     n_classes = len(data.classes)
     meta = Path(cfg.data) / "dataset.json"
     dataset = json.loads(meta.read_text()) if meta.exists() else {}
@@ -199,7 +203,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     run = Run(cfg.name, cfg.run_dir, {"g": g, "d": d, "g_ema": g_ema}, {"opt_g": opt_g, **d_optimizers},
               {**asdict(cfg), **{k: r[k] for k in OVERRIDABLE}}, resume,
               cfg.save_every_s, ["loss_d", "loss_g"], place, optional=("d.twin.", "opt_twin"),
-              branch_from=cfg.branch_from, added_later=ADDED_LATER)
+              branch_from=cfg.branch_from, added_later=ADDED_LATER,
+              classes=data.classes if cfg.conditional else None, saved_classes=dataset.get("classes"))
     info = run.info
     if cfg.init_from and not run.resumed:
         init_generator(cfg.init_from, g, g_ema, info)
@@ -225,6 +230,7 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
             "labels": data.classes,
             "licence": cfg.extra.get("licence", dataset.get("licence", "as the training data")),
             "data": {"path": str(cfg.data), "train_images": len(data.images), "classes": data.classes,
+                     **({"merged": cfg.merge_classes} if cfg.merge_classes else {}),
                      **{k: dataset[k] for k in ("name", "sources", "excluded", "total") if k in dataset},
                      "heldout": {k: v for k, v in dataset.get("heldout", {}).items() if k != "files"}},
             "recipe": {"name": cfg.recipe, **r, "batch": cfg.batch, "d_arch_args": d_args, "loss": "non-saturating logistic",

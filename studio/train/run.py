@@ -16,7 +16,7 @@ from ..data.packages import data_dir
 from ..errors import StudioError
 from .distributed import Placement
 from .plot import plot_losses
-from .state import load_state, save_state, state_exists
+from .state import load_state, save_state, saved_info, state_exists
 
 
 @torch.no_grad()
@@ -74,8 +74,12 @@ class Run:
                  optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
                  save_every_s: float, plot_keys: list[str], placement: Placement | None = None,
                  optional: tuple[str, ...] = (), branch_from: str | None = None,
-                 added_later: dict[str, Any] | None = None):
+                 added_later: dict[str, Any] | None = None, classes: list[str] | None = None,
+                 saved_classes: list[str] | None = None):
         """`optional`: parts of the state a resumed run may add or drop (see `load_state`).
+        `classes`: a conditional run's classes, saved with its state; a run may go on with
+        fewer (say two merged into one), each keeping its rows of the class-indexed weights.
+        `saved_classes`: the classes of states saved before runs recorded theirs.
         `added_later`: settings that states saved before they existed lack, with the value
         those runs trained with (an off switch), so that turning one on is recorded.
         `branch_from`: another run (a name under the runs folder, or its folder) whose saved
@@ -95,7 +99,9 @@ class Run:
         if self.resumed:
             if source is None and not state_exists(self.state):
                 raise StudioError(f"--resume: no saved state in {self.path}.")
-            self.info = load_state(source or self.state, modules, optimizers, optional)
+            saved = source or self.state
+            keep = self._kept_classes(saved_info(saved).get("classes", saved_classes), classes)
+            self.info = load_state(saved, modules, optimizers, optional, keep_classes=keep)
             if source is not None:
                 self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
                 self._copy_log(source.parent / "losses.jsonl")
@@ -107,11 +113,24 @@ class Run:
             self._drop_log_after(self.info["images_seen"])
         elif state_exists(self.state):
             raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
+        if classes is not None:
+            self.info["classes"] = list(classes)
         self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
         self._t0 = time.monotonic() - self.info["seconds"]
         self._last_save = time.monotonic()
         # Milestones already passed (a resumed run) are not taken again.
         self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
+
+    @staticmethod
+    def _kept_classes(saved: list[str] | None, classes: list[str] | None) -> list[int] | None:
+        """For each class of this run, its index among the saved state's; None when they are the same."""
+        if classes is None or saved is None or list(saved) == list(classes):
+            return None
+        new = [c for c in classes if c not in saved]
+        if new:
+            raise StudioError(f"The saved run has no class {', '.join(new)} (it has {', '.join(saved)}): a run can go "
+                              "on with fewer classes, merged or left out, but not with new ones.")
+        return [saved.index(c) for c in classes]
 
     def _branch_source(self, branch_from: str, runs: Path, resume: bool) -> Path:
         """The saved state a branch starts from; refuses what would mix two runs."""

@@ -55,22 +55,43 @@ def save_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict
     os.replace(tmp_j, path.with_suffix(".json"))
 
 
+def saved_info(path: Path) -> dict:
+    """The `info` of a saved state, without loading its tensors."""
+    return json.loads(path.with_suffix(".json").read_text())["info"]
+
+
+def _select_classes(value: torch.Tensor, shape: torch.Size, keep: list[int] | None) -> torch.Tensor:
+    """Keep the rows of the classes in `keep` (saved class indices, in the new order) along
+    every dimension where the saved tensor has one entry per saved class and the built one
+    one per kept class. Only tensors whose shape changed are touched: nothing else in a
+    model depends on the number of classes."""
+    if keep is None or value.shape == shape or value.dim() != len(shape):
+        return value
+    for dim, (was, now) in enumerate(zip(value.shape, shape)):
+        if was != now and now == len(keep):
+            value = value.index_select(dim, torch.tensor(keep))
+    return value
+
+
 def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-               optional: tuple[str, ...] = ()) -> dict:
+               optional: tuple[str, ...] = (), keep_classes: list[int] | None = None) -> dict:
     """Restore what `save_state` wrote into `modules` and `optimizers`; returns `info`.
 
     `optional` names parts a resumed run may add or drop, as prefixes of the saved names
     (`"d.twin."` for a head, `"opt_twin"` for its optimizer): one missing from the saved
     state keeps its fresh initial values, one saved but no longer built is left out.
-    Everything else must match exactly.
+    `keep_classes` (saved class indices, one per class of the built models) carries a
+    conditional run on with fewer classes: the class-indexed weights and their optimiser
+    moments keep those classes' rows. Everything else must match exactly.
     """
     tensors = load_file(str(path.with_suffix(".safetensors")))
     meta = json.loads(path.with_suffix(".json").read_text())
 
     for name, module in modules.items():
         head = f"{name}."
-        saved = {k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}
         built = module.state_dict()
+        saved = {k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}
+        saved = {k: _select_classes(v, built[k].shape, keep_classes) if k in built else v for k, v in saved.items()}
         new = [k for k in built if k not in saved and (head + k).startswith(optional)]
         saved = {k: v for k, v in saved.items() if k in built or not (head + k).startswith(optional)}
         module.load_state_dict({**{k: built[k] for k in new}, **saved}, strict=True)
@@ -82,7 +103,14 @@ def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict
         # The saved moments and step counts carry on; the settings (learning rate, betas) are the
         # ones the optimizer was built with, so a run resumed with a new --lr uses it.
         settings = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
-        opt.load_state_dict(_unflatten_optimizer(name, tensors, meta["optimizers"][name]))
+        state = _unflatten_optimizer(name, tensors, meta["optimizers"][name])
+        if keep_classes is not None:
+            params = [p for group in opt.param_groups for p in group["params"]]  # the saved state's indices
+            for index, slots in state["state"].items():
+                for key, value in slots.items():
+                    if index < len(params):
+                        slots[key] = _select_classes(value, params[index].shape, keep_classes)
+        opt.load_state_dict(state)
         for group, kept in zip(opt.param_groups, settings):
             group.update(kept)
     torch.set_rng_state(tensors["rng.torch"])
