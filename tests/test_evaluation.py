@@ -9,6 +9,7 @@ import torch
 from studio import Registry
 from studio.cli import main
 from studio.evaluation.efficientnet import load_efficientnet_lite0
+from studio.evaluation.evaluate import report
 from studio.evaluation.metrics import fd, kid, probe_accuracy, probe_confusions, train_probe
 
 from .conftest import make_conditional, make_image_folder
@@ -92,12 +93,19 @@ def test_eval_counts_merged_class_folders_as_the_class_the_model_learned(tmp_pat
     (data / "dataset.json").write_text(json.dumps({"heldout": {"files": files}}))
     root = tmp_path / "ck"
     spec_file = make_conditional(root, "c") / "studio.json"
-    for merged, n_heldout in [({}, 33), ({"rings": "circles"}, 44)]:
-        spec_file.write_text(json.dumps({**json.loads(spec_file.read_text()), "data": {"merged": merged}}))
-        assert main(["eval", "c", "--n", "30", "--data", str(data), "--checkpoints", str(root), "--json",
-                     "--no-save"]) == 0
-        result = json.loads(capsys.readouterr().out)
-        assert result["n_heldout"] == n_heldout and set(result["probe"]) == {"circles", "squares", "stripes"}
+    spec_file.write_text(json.dumps({**json.loads(spec_file.read_text()), "data": {"merged": {"rings": "circles"}}}))
+    assert main(["eval", "c", "--n", "30", "--data", str(data), "--checkpoints", str(root), "--json", "--no-save"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_heldout"] == 44  # 33 without the rings
+    assert set(result["probe"]) == {"circles", "squares", "stripes"}
+    # Which folder the merged class's pictures look like, real and generated: shares of each, and of neither.
+    circles = result["merged_classes"]["circles"]
+    assert set(circles) == {"heldout_true", "heldout", "generated", "generated_psi_0.8"}
+    assert circles["heldout_true"] == {"circles": 0.5, "rings": 0.5, "else": 0.0}
+    assert all(set(shares) == {"circles", "rings", "else"} and abs(sum(shares.values()) - 1) < 0.01
+               for shares in circles.values())
+    assert list(result["merged_classes"]) == ["circles"]  # squares and stripes each come from one folder
+    assert "merged class circles, read by a probe of its folders: real held-out circles" in report("c", result)
 
 
 def test_distinct_cells_counts_repeats():

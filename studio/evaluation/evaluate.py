@@ -16,14 +16,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..checkpoints import Registry, Spec, update_metrics
-from ..data.folder import load_folder
+from ..data.folder import ImageSet, load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
 from ..memory import reuse_large_buffers
 from ..sampling import DEFAULT_TRUNCATION, latents
 from ..sketch import model_input, trained_stroke
 from .efficientnet import load_efficientnet_lite0
-from .metrics import fd, kid, probe_accuracy, probe_confusions, train_probe
+from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
 AT_APP_PSI = f"psi_{DEFAULT_TRUNCATION}"  # figures at the app's starting truncation
@@ -119,15 +119,48 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
     result["grid_distinct_of_64"] = distinct
     result["grid_repeat_threshold"] = round(threshold, 3)
     if conditional:
-        probe = train_probe(features(train.images, net), train.labels.numpy(), len(classes))
+        f_train_all = features(train.images, net)
+        probe = train_probe(f_train_all, train.labels.numpy(), len(classes))
         real_acc = probe_accuracy(probe, f_held, heldout.labels.numpy(), len(classes))
         result.update(probe_table(classes, real_acc, probe, f_gen, gen_labels))
         # The same seeds at the truncation the app starts at: what a user first sees.
         f_app = features(generate(model, n, gen_labels, psi=DEFAULT_TRUNCATION), net)
         app = probe_table(classes, real_acc, probe, f_app, gen_labels)
         result[AT_APP_PSI] = {"fd": round(fd(f_app, f_held), 3), **app}
+        if merge:
+            result["merged_classes"] = merged_shares(classes, train, heldout, f_train_all, f_held,
+                                                     {"generated": f_gen, f"generated_{AT_APP_PSI}": f_app}, gen_labels)
     result["seconds"] = round(time.monotonic() - t0, 1)
     return result
+
+
+def merged_shares(classes: list[str], train: ImageSet, heldout: ImageSet, f_train: np.ndarray, f_held: np.ndarray,
+                  f_generated: dict[str, np.ndarray], gen_labels: np.ndarray) -> dict:
+    """For each class merged from several folders: which of its folders its pictures look like.
+
+    The class probe cannot tell a merged class that draws only one of its folders from one
+    that draws them all, so a second probe, trained to name the folders, reads the real
+    held-out pictures of the class and the generated ones; shares per folder, and `else`."""
+    train_folders, held_folders = (np.array([f.split("/")[0] for f in s.files]) for s in (train, heldout))
+    folders = sorted(set(train_folders))
+    probe = train_probe(f_train, np.searchsorted(folders, train_folders), len(folders))
+    out = {}
+    for k, cls in enumerate(classes):
+        sources = sorted(set(train_folders[train.labels.numpy() == k]))
+        if len(sources) < 2:
+            continue
+
+        def shares(names: np.ndarray) -> dict[str, float]:
+            return {**{f: round(float(np.mean(names == f)), 3) for f in sources},
+                    "else": round(float(np.mean(~np.isin(names, sources))), 3)}
+
+        held = heldout.labels.numpy() == k
+        row = {"heldout_true": shares(held_folders[held]),
+               "heldout": shares(np.array(folders)[probe_predict(probe, f_held[held])])}
+        for key, f in f_generated.items():
+            row[key] = shares(np.array(folders)[probe_predict(probe, f[gen_labels == k])])
+        out[cls] = row
+    return out
 
 
 def probe_table(classes: list[str], real_acc: list[float], probe: torch.nn.Linear, f_gen: np.ndarray,
@@ -219,6 +252,13 @@ def report(name: str, result: dict) -> str:
                                                   f"(ratio {at_app['ratio']})" if at_app else "")
                      + (f"; else mostly {row['mistaken_for']['class']} ({row['mistaken_for']['share']:.0%})"
                         if row.get("mistaken_for") else ""))
+    def read(shares: dict[str, float]) -> str:
+        return ", ".join(f"{folder} {share:.0%}" for folder, share in shares.items())
+
+    for cls, row in result.get("merged_classes", {}).items():
+        lines.append(f"  merged class {cls}, read by a probe of its folders: real held-out {read(row['heldout'])} "
+                     f"(truly {read(row['heldout_true'])}); generated {read(row['generated'])}; at psi "
+                     f"{DEFAULT_TRUNCATION} {read(row[f'generated_{AT_APP_PSI}'])}")
     return "\n".join(lines)
 
 
