@@ -144,22 +144,21 @@ def merged_shares(classes: list[str], train: ImageSet, heldout: ImageSet, f_trai
     train_folders, held_folders = (np.array([f.split("/")[0] for f in s.files]) for s in (train, heldout))
     folders = sorted(set(train_folders))
     probe = train_probe(f_train, np.searchsorted(folders, train_folders), len(folders))
+    def shares(names: np.ndarray, sources: list[str]) -> dict[str, float]:
+        return {**{f: round(float(np.mean(names == f)), 3) for f in sources},
+                "else": round(float(np.mean(~np.isin(names, sources))), 3)}
+
+    def read(f: np.ndarray) -> np.ndarray:  # (N, D) features -> (N,) folder names
+        return np.array(folders)[probe_predict(probe, f)]
+
     out = {}
     for k, cls in enumerate(classes):
         sources = sorted(set(train_folders[train.labels.numpy() == k]))
         if len(sources) < 2:
             continue
-
-        def shares(names: np.ndarray) -> dict[str, float]:
-            return {**{f: round(float(np.mean(names == f)), 3) for f in sources},
-                    "else": round(float(np.mean(~np.isin(names, sources))), 3)}
-
         held = heldout.labels.numpy() == k
-        row = {"heldout_true": shares(held_folders[held]),
-               "heldout": shares(np.array(folders)[probe_predict(probe, f_held[held])])}
-        for key, f in f_generated.items():
-            row[key] = shares(np.array(folders)[probe_predict(probe, f[gen_labels == k])])
-        out[cls] = row
+        out[cls] = {"heldout_true": shares(held_folders[held], sources), "heldout": shares(read(f_held[held]), sources),
+                    **{key: shares(read(f[gen_labels == k]), sources) for key, f in f_generated.items()}}
     return out
 
 
@@ -252,6 +251,7 @@ def report(name: str, result: dict) -> str:
                                                   f"(ratio {at_app['ratio']})" if at_app else "")
                      + (f"; else mostly {row['mistaken_for']['class']} ({row['mistaken_for']['share']:.0%})"
                         if row.get("mistaken_for") else ""))
+
     def read(shares: dict[str, float]) -> str:
         return ", ".join(f"{folder} {share:.0%}" for folder, share in shares.items())
 
