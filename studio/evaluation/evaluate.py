@@ -144,6 +144,7 @@ def merged_shares(classes: list[str], train: ImageSet, heldout: ImageSet, f_trai
     train_folders, held_folders = (np.array([f.split("/")[0] for f in s.files]) for s in (train, heldout))
     folders = sorted(set(train_folders))
     probe = train_probe(f_train, np.searchsorted(folders, train_folders), len(folders))
+
     def shares(names: np.ndarray, sources: list[str]) -> dict[str, float]:
         return {**{f: round(float(np.mean(names == f)), 3) for f in sources},
                 "else": round(float(np.mean(~np.isin(names, sources))), 3)}
