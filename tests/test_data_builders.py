@@ -6,8 +6,8 @@ import shutil
 import pytest
 from PIL import Image
 
-from studio.data.emoji import build_emoji
 from studio import StudioError
+from studio.data.emoji import build_emoji
 from studio.data.folder import load_folder
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 72 72"><circle cx="36" cy="36" r="{r}" fill="{fill}" stroke="#000" stroke-width="2"/></svg>'
