@@ -126,6 +126,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.kind == "pix2pix":
         from .train.pix2pix import Pix2PixConfig, train_pix2pix
 
+        if args.d_warmup:
+            raise StudioError("--d-warmup is for dcgan and cgan runs.")
+
         cfg = Pix2PixConfig(data=args.data, name=args.name, recipe=args.recipe, epochs=args.epochs,
                             batch=args.batch or 16, image_size=args.image_size or 128, width=args.width or 32,
                             augment=args.augment,
@@ -143,7 +146,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                     class_balance=args.class_balance, lr=args.lr, merge_classes=args.merge_classes,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
-                    init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from)
+                    init_from=_checkpoint_folder(args, args.init_from), d_warmup=args.d_warmup,
+                    branch_from=args.branch_from)
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
     print(f"wrote {path}")
 
@@ -317,6 +321,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--init-from", metavar="CHECKPOINT",
                    help="start the generator from this checkpoint (a name under --checkpoints, or a folder): "
                         "fine-tune a shipped model on your pictures")
+    s.add_argument("--d-warmup", type=int, default=0, metavar="IMAGES",
+                   help="GANs with --init-from: images for which the fresh discriminator trains alone before "
+                        "the loaded generator starts to learn (a resumed run finishes its warm-up)")
     start = s.add_mutually_exclusive_group()
     start.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
     start.add_argument("--branch-from", metavar="RUN",

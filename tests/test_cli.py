@@ -53,6 +53,7 @@ def test_errors_are_one_line_without_traceback(ckpt_root, tmp_path, capsys):
         (["sample", "tiny-latent", "--seeds", "1", "--truncation", "2", "--out", str(tmp_path / "x.png")], "Truncation"),
         (["sample", "tiny-classes", "--seeds", "1", "--class", "hats", "--out", str(tmp_path / "x.png")], "Unknown class"),
         (["sample", "tiny-latent", "--seeds", "1"], "--out"),
+        (["train", "pix2pix", "--data", str(tmp_path), "--name", "x", "--d-warmup", "10"], "dcgan and cgan"),
     ]:
         code, _, err = run(capsys, *argv, "--checkpoints", str(ckpt_root))
         assert code == 2 and message in err and "Traceback" not in err

@@ -223,6 +223,29 @@ def test_init_from_a_checkpoint_continues_its_generator(tmp_path):
                             run_dir=str(tmp_path / "runs" / "wide"), init_from=str(base)), max_images=8)
 
 
+def test_d_warmup_trains_the_discriminator_alone_first(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "base"), max_images=16)
+    base = tmp_path / "ck" / "base"
+    loaded = {k: v for k, v in load_file(str(base / "model.safetensors")).items()
+              if "running_" not in k and "num_batches" not in k}  # weights, not BatchNorm statistics
+    # 16 images of warm-up, in two sittings: the resume finishes it without being told again.
+    train_gan(config(tmp_path, data, "warm", init_from=str(base), d_warmup=16, save_every_s=0), max_images=24)
+    state = load_file(str(tmp_path / "runs" / "warm" / "state.safetensors"))
+    for key, value in loaded.items():
+        assert torch.equal(state[f"g.{key}"].half(), value), key  # G as loaded
+    assert "opt_g.state.0.exp_avg" not in state  # no generator step taken
+    train_gan(config(tmp_path, data, "warm", save_every_s=0), resume=True, max_images=40)
+    state = load_file(str(tmp_path / "runs" / "warm" / "state.safetensors"))
+    assert "opt_g.state.0.exp_avg" in state
+    assert any(not torch.equal(state[f"g.{key}"].half(), value) for key, value in loaded.items())
+    assert Registry(tmp_path / "ck").spec("warm").raw["training"]["init_from"] == {
+        "checkpoint": "base", "images_seen": 16, "d_warmup": 16}
+    for bad in ({"d_warmup": 8}, {"d_warmup": -1, "init_from": str(base)}):
+        with pytest.raises(StudioError, match="d-warmup"):
+            train_gan(config(tmp_path, data, "cold", **bad), max_images=8)
+
+
 def test_class_balance_evens_out_the_classes_drawn():
     labels = torch.tensor([0] * 90 + [1] * 10)
     assert class_draw_weights(labels, 2, 0.0) is None  # the data's own mix: plain uniform draws

@@ -25,6 +25,7 @@ receives the EMA generator (or the raw one for the reference recipe).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from dataclasses import asdict, dataclass, field
@@ -86,6 +87,7 @@ class GanConfig:
     save_every_s: float = 600.0
     snapshots: tuple[int, ...] = ()  # images seen at which to keep a copy of the checkpoint
     init_from: str | None = None  # checkpoint folder whose generator to start from
+    d_warmup: int = 0  # with init_from: images for which D trains alone against the loaded, frozen G
     branch_from: str | None = None  # another run (name or folder) whose saved state to go on from
     sample_every_img: int = 20000
     half: bool = True  # store the shipped generator in fp16
@@ -206,8 +208,16 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
               branch_from=cfg.branch_from, added_later=ADDED_LATER,
               classes=data.classes if cfg.conditional else None, saved_classes=dataset.get("classes"))
     info = run.info
+    if cfg.d_warmup < 0 or (cfg.d_warmup and (run.resumed or not cfg.init_from)):
+        raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
+                          "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
     if cfg.init_from and not run.resumed:
         init_generator(cfg.init_from, g, g_ema, info)
+        if cfg.d_warmup:
+            info["init_from"]["d_warmup"] = cfg.d_warmup
+    # A fresh D is near chance against a good G, whose first updates would follow its noise.
+    start = info.get("init_from", {})
+    warmup_until = start.get("images_seen", 0) + start.get("d_warmup", 0)
     if place.world > 1 and not run.resumed:
         torch.manual_seed(cfg.seed + 100_003 * place.rank)  # each rank its own batches
     g_train, d_train = wrap(g, place), wrap(d, place)
@@ -267,8 +277,10 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         # head, when there is one, learns to name the class of fakes.
         aug = r["augment"]
         logs = {}
+        warming = info["images_seen"] < warmup_until  # D alone: G (and so its EMA) stays as loaded
         with place.autocast():
-            fake = g_train(z, y_fake)
+            with torch.no_grad() if warming else contextlib.nullcontext():
+                fake = g_train(z, y_fake)
             if class_w > 0:
                 d_real, c_real, _ = d_train(diff_augment(real, aug), y, with_classes=True)
             else:
@@ -293,6 +305,13 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         loss_d.backward()
         for opt in d_optimizers.values():
             opt.step()
+
+        if warming:
+            run.step(cfg.batch, {"loss_d": loss_d.item(), "d_real": d_real.mean().item(),
+                                 "d_fake": d_fake.mean().item(), **logs})
+            bar.update(cfg.batch)
+            run.maybe_save(info["images_seen"] >= total_images, write_checkpoint)
+            continue
 
         # Generator: make D call the fakes real (non-saturating), and of their class;
         # with a twin, also make the twin head's guess of their class poor (TAC-GAN):

@@ -34,9 +34,10 @@ def ema_beta(images_seen: int, batch: int, ema_kimg: float) -> float:
 
 def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Module, info: dict[str, Any]) -> None:
     """Start G and its EMA from a checkpoint's weights (D starts afresh): fine-tuning a
-    shipped model on new pictures. Not a substitute for `--resume`: against a fresh D a
-    well-trained G first gets worse (checkpoints/README.md). The images-seen count goes
-    on from the checkpoint's, so the EMA keeps its half-life."""
+    shipped model, or going on with one whose run state is lost. Against a fresh D a
+    well-trained G first gets worse (checkpoints/README.md) unless D is warmed up first
+    (`d_warmup`). The images-seen count goes on from the checkpoint's, so the EMA keeps
+    its half-life; the start is recorded in `info["init_from"]`, which a resume keeps."""
     spec = read_spec(Path(folder))
     if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
         raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
@@ -46,7 +47,7 @@ def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Modul
     g_ema.load_state_dict(state, strict=True)
     seen = int(spec.raw.get("training", {}).get("images_seen", 0))
     info["images_seen"] = seen
-    info["config"]["init_from"] = {"checkpoint": spec.name, "images_seen": seen}
+    info["init_from"] = {"checkpoint": spec.name, "images_seen": seen}
     print(f"generator initialised from {spec.path} ({seen} images seen); discriminator afresh")
 
 
@@ -56,7 +57,7 @@ def machine() -> str:
 
 # Config keys that say how a run is driven, not what it learns: not recorded as changes on --resume.
 BOOKKEEPING = {"name", "epochs", "threads", "checkpoints", "run_dir", "save_every_s", "snapshots",
-               "sample_every_img", "half", "init_from", "branch_from", "extra"}
+               "sample_every_img", "half", "init_from", "d_warmup", "branch_from", "extra"}
 
 
 def _logged_images(row: str) -> float:
@@ -208,7 +209,7 @@ class Run:
     def training_record(self) -> dict[str, Any]:
         """What studio.json records about the training itself."""
         return {"images_seen": self.info["images_seen"], "steps": self.info["step"],
-                **({"init_from": self.info["config"]["init_from"]} if self.info["config"].get("init_from") else {}),
+                **({"init_from": self.info["init_from"]} if self.info.get("init_from") else {}),
                 **({"branched_from": self.info["branched_from"]} if self.info.get("branched_from") else {}),
                 **({"changes": self.info["changes"]} if self.info.get("changes") else {}),
                 "seconds": round(self.info["seconds"], 1), "machine": machine(),
