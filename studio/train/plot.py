@@ -19,13 +19,17 @@ def plot_losses(log: Path, out: Path, keys: list[str], x_key: str = "images", si
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
     xs = [r[x_key] for r in rows]
-    series = {}
+    series = {}  # key -> (x, smoothed value) for the rows that log it (a D warm-up logs no loss_g)
     for key in keys:
-        values = [r[key] for r in rows]
-        series[key] = [sum(values[max(0, i - smooth + 1):i + 1]) / len(values[max(0, i - smooth + 1):i + 1])
-                       for i in range(len(values))]
-    lo = min(min(v) for v in series.values())
-    hi = max(max(v) for v in series.values())
+        kept = [(r[x_key], r[key]) for r in rows if key in r]
+        values = [v for _, v in kept]
+        series[key] = [(x, sum(values[max(0, i - smooth + 1):i + 1]) / len(values[max(0, i - smooth + 1):i + 1]))
+                       for i, (x, _) in enumerate(kept)]
+    series = {key: points for key, points in series.items() if points}
+    if not series:
+        return
+    lo = min(y for points in series.values() for _, y in points)
+    hi = max(y for points in series.values() for _, y in points)
     hi = hi if hi > lo else lo + 1
     x0, x1 = xs[0], xs[-1] if xs[-1] > xs[0] else xs[0] + 1
 
@@ -33,9 +37,9 @@ def plot_losses(log: Path, out: Path, keys: list[str], x_key: str = "images", si
         return m + (x - x0) / (x1 - x0) * (w - 2 * m), h - m - (y - lo) / (hi - lo) * (h - 2 * m)
 
     draw.rectangle([m, m, w - m, h - m], outline=(180, 180, 180))
-    for i, (key, values) in enumerate(series.items()):
+    for i, (key, points) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
-        draw.line([point(x, y) for x, y in zip(xs, values)], fill=colour, width=2)
+        draw.line([point(x, y) for x, y in points], fill=colour, width=2)
         draw.text((m + 5 + 90 * i, 8), key, fill=colour)
     draw.text((4, m - 12), f"{hi:.3g}", fill="black")
     draw.text((4, h - m), f"{lo:.3g}", fill="black")
