@@ -34,10 +34,11 @@ def ema_beta(images_seen: int, batch: int, ema_kimg: float) -> float:
 
 def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Module, info: dict[str, Any]) -> None:
     """Start G and its EMA from a checkpoint's weights (D starts afresh): fine-tuning a
-    shipped model, or going on with one whose run state is lost. Against a fresh D a
-    well-trained G first gets worse (checkpoints/README.md) unless D is warmed up first
-    (`d_warmup`). The images-seen count goes on from the checkpoint's, so the EMA keeps
-    its half-life; the start is recorded in `info["init_from"]`, which a resume keeps."""
+    shipped model on other pictures. Against a fresh D a well-trained G first gets worse,
+    more slowly when D is warmed up first (`d_warmup`) and the learning rate is low
+    (checkpoints/README.md): not a substitute for `--resume`. The images-seen count goes
+    on from the checkpoint's, so the EMA keeps its half-life; the start is recorded in
+    `info["init_from"]`, which a resume keeps."""
     spec = read_spec(Path(folder))
     if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
         raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
