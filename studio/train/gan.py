@@ -167,6 +167,9 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     if cfg.conditional and r["twin_loss"] and not (r["twin_loss"] > 0 and r["class_loss"] > 0):
         raise StudioError(f"The twin loss must be above 0 and needs a class loss above 0 "
                           f"(twin {r['twin_loss']}, class {r['class_loss']}).")
+    if cfg.d_warmup < 0 or (cfg.d_warmup and (resume or cfg.branch_from or not cfg.init_from)):
+        raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
+                          "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
     draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"]) if n_classes else None
     print(f"data: {len(data.images)} images from {cfg.data}" + (f", {n_classes} classes" if n_classes else "")
           + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
@@ -208,9 +211,6 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
               branch_from=cfg.branch_from, added_later=ADDED_LATER,
               classes=data.classes if cfg.conditional else None, saved_classes=dataset.get("classes"))
     info = run.info
-    if cfg.d_warmup < 0 or (cfg.d_warmup and (run.resumed or not cfg.init_from)):
-        raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
-                          "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
     if cfg.init_from and not run.resumed:
         init_generator(cfg.init_from, g, g_ema, info)
         if cfg.d_warmup:
@@ -306,43 +306,38 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         for opt in d_optimizers.values():
             opt.step()
 
-        if warming:
-            run.step(cfg.batch, {"loss_d": loss_d.item(), "d_real": d_real.mean().item(),
-                                 "d_fake": d_fake.mean().item(), **logs})
-            bar.update(cfg.batch)
-            run.maybe_save(info["images_seen"] >= total_images, write_checkpoint)
-            continue
-
         # Generator: make D call the fakes real (non-saturating), and of their class;
         # with a twin, also make the twin head's guess of their class poor (TAC-GAN):
         # together the two terms ask for the real pictures' spread within each class.
-        with place.autocast():
-            if class_w > 0:
-                d_out, c_fake, t_fake = d_train(diff_augment(fake, aug), y_fake, with_classes=True)
-                loss_cls_fake = F.cross_entropy(c_fake.float(), y_fake)
-                logs["loss_cls_fake"] = loss_cls_fake.item()
-            else:
-                d_out, loss_cls_fake = d_train(diff_augment(fake, aug), y_fake), 0.0
-            loss_g = F.softplus(-d_out.float()).mean() + class_w * loss_cls_fake
-            if twin_w > 0:
-                loss_g = loss_g - twin_w * F.cross_entropy(t_fake.float(), y_fake)
-        if ms_w > 0:
-            loss_ms = mode_seeking_term(fake.float(), z)
-            loss_g = loss_g + ms_w * loss_ms
-            logs["loss_ms"] = loss_ms.item()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        if not warming:
+            with place.autocast():
+                if class_w > 0:
+                    d_out, c_fake, t_fake = d_train(diff_augment(fake, aug), y_fake, with_classes=True)
+                    loss_cls_fake = F.cross_entropy(c_fake.float(), y_fake)
+                    logs["loss_cls_fake"] = loss_cls_fake.item()
+                else:
+                    d_out, loss_cls_fake = d_train(diff_augment(fake, aug), y_fake), 0.0
+                loss_g = F.softplus(-d_out.float()).mean() + class_w * loss_cls_fake
+                if twin_w > 0:
+                    loss_g = loss_g - twin_w * F.cross_entropy(t_fake.float(), y_fake)
+            if ms_w > 0:
+                loss_ms = mode_seeking_term(fake.float(), z)
+                loss_g = loss_g + ms_w * loss_ms
+                logs["loss_ms"] = loss_ms.item()
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            logs["loss_g"] = loss_g.item()
 
-        run.step(cfg.batch, {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
-                             "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **logs})
-        if r["ema_kimg"] > 0:
+        row = {"loss_d": loss_d.item(), "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(), **logs}
+        run.step(cfg.batch, row)
+        if r["ema_kimg"] > 0 and not warming:
             ema_update(g_ema, g, ema_beta(info["images_seen"], cfg.batch, r["ema_kimg"]))
         bar.update(cfg.batch)
         if info["step"] % 20 == 0:
-            bar.set_postfix(loss_d=round(loss_d.item(), 3), loss_g=round(loss_g.item(), 3))
+            bar.set_postfix({k: round(row[k], 3) for k in ("loss_d", "loss_g") if k in row})
         saved = run.maybe_save(info["images_seen"] >= total_images, write_checkpoint)
-        if place.main and not saved and info["images_seen"] - last_sample >= cfg.sample_every_img:
+        if place.main and not saved and not warming and info["images_seen"] - last_sample >= cfg.sample_every_img:
             sampler = g_ema if r["ema_kimg"] > 0 else g
             save_grid(sampler, fixed_z, fixed_y, run.path / f"samples-{info['images_seen']:09d}-raw.png", train_mode_bn=True)
             last_sample = info["images_seen"]
