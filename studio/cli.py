@@ -308,7 +308,8 @@ def parser() -> argparse.ArgumentParser:
                         "recipe's, 10; 0 ships the raw generator); a resumed run may lengthen it")
     s.add_argument("--class-balance", type=float, metavar="ALPHA",
                    help="cgan: how much to even out the classes in the batches, 0 (the data's own mix, default) "
-                        "to 1 (every class equally often); class c is drawn in proportion to count_c^(1-ALPHA)")
+                        "to 1 (every class equally often); class c is drawn in proportion to count_c^(1-ALPHA), and "
+                        "the folders of a merged class likewise inside it")
     s.add_argument("--merge-classes", type=_class_merges, default={}, metavar="FROM=TO,...",
                    help="cgan: count a class folder's pictures as another class, e.g. 'fruit & veg=food & drink'; "
                         "a resumed or branched run keeps the kept classes' weights")

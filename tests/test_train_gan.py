@@ -134,12 +134,13 @@ def test_a_run_goes_on_with_two_classes_merged_keeping_the_kept_classes_weights(
     train_gan(config(tmp_path, data, "three", conditional=True), max_images=16)
     three = load_file(str(tmp_path / "runs" / "three" / "state.safetensors"))
     merged = {"blocks": "lines"}  # -> classes dots, lines: saved indices 1, 2
-    train_gan(config(tmp_path, data, "two", conditional=True, merge_classes=merged,
+    train_gan(config(tmp_path, data, "two", conditional=True, merge_classes=merged, class_balance=1.0,
                      branch_from=str(tmp_path / "runs" / "three")), max_images=24)
     spec = Registry(tmp_path / "ck").spec("two")
     assert spec.labels == ("dots", "lines") and spec.raw["data"]["merged"] == merged
     assert spec.raw["data"]["train_images"] == 18  # the pictures of all three folders
-    assert spec.raw["training"]["changes"] == [{"images_seen": 16, "merge_classes": [{}, merged]}]
+    assert spec.raw["training"]["changes"] == [{"images_seen": 16, "merge_classes": [{}, merged],
+                                                "class_balance": [0.0, 1.0]}]
     # Exactly the kept classes' rows of every class-indexed weight and optimiser moment: load
     # the saved state into two-class models as the branch did, and write it out again.
     from studio.models import build
@@ -254,6 +255,19 @@ def test_class_balance_evens_out_the_classes_drawn():
         assert w[labels == 1].sum() / w.sum() == pytest.approx(share_of_small)
     with pytest.raises(StudioError, match="between 0 and 1"):
         class_draw_weights(labels, 2, 1.5)
+
+
+def test_class_balance_evens_out_the_parts_of_a_merged_class():
+    # class 1 merges a folder of 10 pictures ("fruit") into one of 30 ("food")
+    labels = torch.tensor([0] * 90 + [1] * 10 + [1] * 30)
+    folders = ["a"] * 90 + ["fruit"] * 10 + ["food"] * 30
+    for balance, fruit_share in ((1.0, 0.5), (0.5, 10**0.5 / (10**0.5 + 30**0.5))):
+        w = class_draw_weights(labels, 2, balance, folders)
+        plain = class_draw_weights(labels, 2, balance)
+        assert w[90:100].sum() / w[90:].sum() == pytest.approx(fruit_share)
+        assert w[90:].sum() / w.sum() == pytest.approx(plain[90:].sum() / plain.sum())  # the class keeps its share
+        assert torch.equal(w[:90], plain[:90])  # a class of one folder: the same weights, bit for bit
+    assert class_draw_weights(labels, 2, 0.0, folders) is None
 
 
 def test_out_of_range_settings_are_refused_before_a_run_starts(tmp_path):

@@ -110,18 +110,32 @@ def mode_seeking_term(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return 1.0 / (ratio + 1e-5)
 
 
-def class_draw_weights(labels: torch.Tensor, n_classes: int, balance: float) -> torch.Tensor | None:
+def class_draw_weights(labels: torch.Tensor, n_classes: int, balance: float,
+                       folders: list[str] | None = None) -> torch.Tensor | None:
     """Per-picture draw weights that give class c a share of batches proportional to count_c ** (1 - balance).
 
     0 keeps the data's own mix (None: uniform draws), 1 shows every class equally often.
     Fake labels follow the real ones, so a small class also gets more generator updates.
+    `folders` (each picture's source folder) evens out a merged class's parts the same
+    way inside it: at 1, fruit & veg and food & drink each make half of `food & drink`'s
+    draws, so the generator is shown the smaller part as often as the larger.
     """
     if not 0.0 <= balance <= 1.0:
         raise StudioError(f"The class balance must be between 0 and 1, not {balance}.")
     if balance == 0.0:
         return None
     counts = torch.bincount(labels, minlength=n_classes).clamp(min=1).double()  # (C,)
-    return counts.pow(-balance)[labels]  # (N,)
+    weights = counts.pow(-balance)[labels]  # (N,)
+    if folders is None:
+        return weights
+    names = sorted(set(folders))
+    part = torch.tensor([names.index(f) for f in folders])  # (N,) source folder index
+    part_counts = torch.bincount(part, minlength=len(names)).double()  # (F,)
+    share = part_counts.pow(1.0 - balance)  # (F,) a part's share inside its class, before normalising
+    class_of_part = labels[[folders.index(name) for name in names]]  # (F,) the class each folder counts as
+    class_share = torch.zeros(n_classes, dtype=torch.double).index_add_(0, class_of_part, share)  # (C,)
+    # A class with one folder gets a factor of exactly 1, so its weights stay as without `folders`.
+    return weights * (share[part] / class_share[labels]) * (counts[labels] / part_counts[part])
 
 
 @torch.no_grad()
@@ -170,7 +184,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     if cfg.d_warmup < 0 or (cfg.d_warmup and (resume or cfg.branch_from or not cfg.init_from)):
         raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
                           "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
-    draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"]) if n_classes else None
+    folders = [f.split("/")[0] for f in data.files] if cfg.merge_classes else None
+    draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"], folders) if n_classes else None
     print(f"data: {len(data.images)} images from {cfg.data}" + (f", {n_classes} classes" if n_classes else "")
           + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
 
