@@ -25,6 +25,17 @@ def _class_merges(text: str) -> dict[str, str]:
     return {source.strip(): target.strip() for source, target in pairs}
 
 
+def _class_weights(text: str) -> dict[str, float]:
+    """'fruit & veg=4,weather=0.5' -> {'fruit & veg': 4.0, 'weather': 0.5}."""
+    pairs = [part.rsplit("=", 1) for part in text.split(",") if part.strip()]
+    try:
+        if pairs and all(len(pair) == 2 and pair[0].strip() for pair in pairs):
+            return {name.strip(): float(factor) for name, factor in pairs}
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected CLASS=FACTOR pairs separated by commas, e.g. 'fruit & veg=4', got {text!r}")
+
+
 def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None:
     """A checkpoint given by folder, or by name under --checkpoints."""
     if name is None or Path(name).is_dir():
@@ -144,6 +155,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
                     twin_loss=args.twin_loss, mode_seeking=args.mode_seeking, ema_kimg=args.ema_kimg,
                     class_balance=args.class_balance, lr=args.lr, merge_classes=args.merge_classes,
+                    class_weights=args.class_weights,
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from), d_warmup=args.d_warmup,
@@ -313,6 +325,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--merge-classes", type=_class_merges, default={}, metavar="FROM=TO,...",
                    help="cgan: count a class folder's pictures as another class, e.g. 'fruit & veg=food & drink'; "
                         "a resumed or branched run keeps the kept classes' weights")
+    s.add_argument("--class-weights", type=_class_weights, default={}, metavar="CLASS=FACTOR,...",
+                   help="cgan: multiply a class's share of the batches (real pictures and fake labels), on top of "
+                        "--class-balance, e.g. 'fruit & veg=4'")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int)
     s.add_argument("--run-dir", help="where state, logs and sample grids go (default: the data cache)")

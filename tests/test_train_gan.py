@@ -9,7 +9,8 @@ from safetensors.torch import load_file
 
 from studio import Registry, StudioError, sample
 from studio.train import gan
-from studio.train.gan import GanConfig, class_draw_weights, mode_seeking_term, train_gan
+from studio.train.run import Run
+from studio.train.gan import GanConfig, class_draw_weights, mode_seeking_term, train_gan, weigh_classes
 
 from .conftest import make_image_folder
 
@@ -163,8 +164,18 @@ def test_a_run_goes_on_with_two_classes_merged_keeping_the_kept_classes_weights(
             assert torch.equal(two[key], three[key].index_select(dim, torch.tensor([1, 2]))), key
         elif key != "rng.torch":
             assert torch.equal(two[key], three[key]), key
-    with pytest.raises(StudioError, match="no class blocks"):  # merged away: cannot come back
-        train_gan(config(tmp_path, data, "two", conditional=True), resume=True, max_images=32)
+    # Split apart again: blocks starts from the rows of the class it was merged into (lines).
+    assert Run._kept_classes(["dots", "lines"], ["blocks", "dots", "lines"], merged) == [1, 0, 1]
+    train_gan(config(tmp_path, data, "split", conditional=True, class_balance=1.0,
+                     branch_from=str(tmp_path / "runs" / "two")),
+              max_images=32)
+    spec = Registry(tmp_path / "ck").spec("split")
+    assert spec.labels == ("blocks", "dots", "lines") and "merged" not in spec.raw["data"]
+    assert spec.raw["training"]["changes"][-1] == {"images_seen": 24, "merge_classes": [merged, {}]}
+    with pytest.raises(StudioError, match="no class waves"):  # neither saved nor merged: refused
+        Run._kept_classes(["dots", "lines"], ["blocks", "dots", "lines", "waves"], merged)
+    with pytest.raises(StudioError, match="no class blocks"):  # left out, not merged: cannot come back
+        Run._kept_classes(["dots", "lines"], ["blocks", "dots", "lines"], {})
 
 
 def test_refuses_to_overwrite_a_run_and_to_resume_nothing(tmp_path):
@@ -270,10 +281,27 @@ def test_class_balance_evens_out_the_parts_of_a_merged_class():
     assert class_draw_weights(labels, 2, 0.0, folders) is None
 
 
+def test_class_weights_multiply_a_class_share_of_the_batches():
+    labels = torch.tensor([0] * 90 + [1] * 10 + [2] * 50)
+    classes = ["a", "fruit", "c"]
+    even = class_draw_weights(labels, 3, 1.0)  # each class a third
+    w = weigh_classes(even, labels, classes, {"fruit": 4.0})
+    assert w[labels == 1].sum() / w.sum() == pytest.approx(4 / 6)
+    assert w[labels == 0].sum() / w.sum() == pytest.approx(1 / 6)
+    natural = weigh_classes(None, labels, classes, {"fruit": 2.0})  # on the data's own mix
+    assert natural[labels == 1].sum() / natural.sum() == pytest.approx(20 / 160)
+    assert weigh_classes(even, labels, classes, {}) is even
+    for bad, message in (({"apples": 2.0}, "No class 'apples'"), ({"fruit": 0.0}, "above 0"),
+                         ({"fruit": float("nan")}, "above 0")):
+        with pytest.raises(StudioError, match=message):
+            weigh_classes(even, labels, classes, bad)
+
+
 def test_out_of_range_settings_are_refused_before_a_run_starts(tmp_path):
     data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
     for name, kw, message in (("a", {"class_balance": -0.5}, "between 0 and 1"), ("b", {"lr": 0.0}, "above 0"),
-                              ("c", {"ema_kimg": -1.0}, "EMA half-life")):
+                              ("c", {"ema_kimg": -1.0}, "EMA half-life"),
+                              ("d", {"class_weights": {"circles": 2.0}}, "No class 'circles'")):
         with pytest.raises(StudioError, match=message):
             train_gan(config(tmp_path, data, name, conditional=True, **kw), max_images=8)
         assert not (tmp_path / "runs" / name).exists()

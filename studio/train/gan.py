@@ -11,7 +11,8 @@ Two recipes:
              README.md). `twin_loss` adds TAC-GAN's twin classifier, trained on
              fakes, meant to counter the auxiliary loss's pull towards one
              picture per class (off by default: here it cost classes). Batches
-             follow the data's own class mix unless `class_balance` evens it out.
+             follow the data's own class mix unless `class_balance` evens it out
+             (and `class_weights` weighs chosen classes up or down on top).
              `mode_seeking` adds MSGAN's term (Mao et al. 2019): G is rewarded
              when two latents of the same class give pictures that differ (off
              by default: here it spread the pictures but cost FD).
@@ -54,7 +55,7 @@ RECIPES = {
 }
 
 # Switches added after runs had been saved, with the value those runs had (off); see Run.
-ADDED_LATER = {"twin_loss": 0.0, "class_balance": 0.0, "mode_seeking": 0.0, "merge_classes": {}}
+ADDED_LATER = {"twin_loss": 0.0, "class_balance": 0.0, "mode_seeking": 0.0, "merge_classes": {}, "class_weights": {}}
 
 # Recipe settings a GanConfig may set (None: the recipe's).
 OVERRIDABLE = ("width", "z_dim", "augment", "lr", "ema_kimg", "class_loss", "twin_loss", "class_balance",
@@ -80,6 +81,7 @@ class GanConfig:
     class_balance: float | None = None  # 0: draw pictures uniformly; 1: every class equally often (conditional only)
     mode_seeking: float | None = None  # weight of MSGAN's mode-seeking term (0: off)
     merge_classes: dict[str, str] = field(default_factory=dict)  # class folder -> class it counts as (conditional)
+    class_weights: dict[str, float] = field(default_factory=dict)  # class -> factor on its share of batches
     seed: int = 0
     threads: int | None = None
     checkpoints: str = "checkpoints"
@@ -138,6 +140,23 @@ def class_draw_weights(labels: torch.Tensor, n_classes: int, balance: float,
     return weights * (share[part] / class_share[labels]) * (counts[labels] / part_counts[part])
 
 
+def weigh_classes(weights: torch.Tensor | None, labels: torch.Tensor, classes: list[str],
+                  factors: dict[str, float]) -> torch.Tensor | None:
+    """Per-picture draw weights with each named class's share of batches multiplied by its
+    factor before normalising: {"fruit & veg": 4} over 11 evenly drawn classes gives it 4/14."""
+    if not factors:
+        return weights
+    unknown = sorted(set(factors) - set(classes))
+    if unknown:
+        raise StudioError(f"No class {', '.join(map(repr, unknown))} to weigh; the classes are {', '.join(classes)}.")
+    bad = {name: w for name, w in factors.items() if not 0.0 < w < float("inf")}
+    if bad:
+        raise StudioError(f"A class weight must be above 0 and finite, not {bad}.")
+    per_class = torch.tensor([float(factors.get(name, 1.0)) for name in classes], dtype=torch.double)  # (C,)
+    base = torch.ones(len(labels), dtype=torch.double) if weights is None else weights
+    return base * per_class[labels]
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(g: torch.nn.Module, n_classes: int, z_dim: int, batches: int = 16, batch: int = 64) -> None:
     """Recompute BatchNorm running statistics for these weights (the EMA copy never ran in train mode)."""
@@ -165,8 +184,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     r = cfg.resolved()
-    if cfg.merge_classes and not cfg.conditional:
-        raise StudioError("Merging classes needs a conditional model (cgan).")
+    if (cfg.merge_classes or cfg.class_weights) and not cfg.conditional:
+        raise StudioError("Merging or weighing classes needs a conditional model (cgan).")
     data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train",
                        merge=cfg.merge_classes)
     n_classes = len(data.classes)
@@ -186,6 +205,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
                           "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
     folders = [f.split("/")[0] for f in data.files] if cfg.merge_classes else None
     draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"], folders) if n_classes else None
+    if n_classes:
+        draw_weights = weigh_classes(draw_weights, data.labels, data.classes, cfg.class_weights)
     print(f"data: {len(data.images)} images from {cfg.data}" + (f", {n_classes} classes" if n_classes else "")
           + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
 

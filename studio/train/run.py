@@ -80,7 +80,8 @@ class Run:
                  saved_classes: list[str] | None = None):
         """`optional`: parts of the state a resumed run may add or drop (see `load_state`).
         `classes`: a conditional run's classes, saved with its state; a run may go on with
-        fewer (say two merged into one), each keeping its rows of the class-indexed weights.
+        fewer (say two merged into one), each keeping its rows of the class-indexed weights,
+        or split a class it had merged apart again (both parts start from its rows).
         `saved_classes`: the classes of states saved before runs recorded theirs.
         `added_later`: settings that states saved before they existed lack, with the value
         those runs trained with (an off switch), so that turning one on is recorded.
@@ -102,7 +103,9 @@ class Run:
             if source is None and not state_exists(self.state):
                 raise StudioError(f"--resume: no saved state in {self.path}.")
             saved = source or self.state
-            keep = self._kept_classes(saved_info(saved).get("classes", saved_classes), classes)
+            saved_run = saved_info(saved)
+            keep = self._kept_classes(saved_run.get("classes", saved_classes), classes,
+                                      saved_run["config"].get("merge_classes") or {})
             self.info = load_state(saved, modules, optimizers, optional, keep_classes=keep)
             if source is not None:
                 self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
@@ -124,15 +127,26 @@ class Run:
         self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
 
     @staticmethod
-    def _kept_classes(saved: list[str] | None, classes: list[str] | None) -> list[int] | None:
-        """For each class of this run, its index among the saved state's; None when they are the same."""
+    def _kept_classes(saved: list[str] | None, classes: list[str] | None,
+                      saved_merge: dict[str, str] | None = None) -> list[int] | None:
+        """For each class of this run, its index among the saved state's; None when they are the same.
+
+        A class the saved run had merged into another (`saved_merge`) and this run keeps apart
+        starts from the rows of the class it was part of: the split begins where the merged
+        class stood, and the class loss then pulls the two apart."""
         if classes is None or saved is None or list(saved) == list(classes):
             return None
-        new = [c for c in classes if c not in saved]
+        saved_merge = saved_merge or {}
+
+        def source(c: str) -> str | None:
+            return c if c in saved else saved_merge.get(c) if saved_merge.get(c) in saved else None
+
+        new = [c for c in classes if source(c) is None]
         if new:
             raise StudioError(f"The saved run has no class {', '.join(new)} (it has {', '.join(saved)}): a run can go "
-                              "on with fewer classes, merged or left out, but not with new ones.")
-        return [saved.index(c) for c in classes]
+                              "on with fewer classes, merged or left out, or split a merged class apart again, "
+                              "but not with new ones.")
+        return [saved.index(source(c)) for c in classes]
 
     def _branch_source(self, branch_from: str, runs: Path, resume: bool) -> Path:
         """The saved state a branch starts from; refuses what would mix two runs."""

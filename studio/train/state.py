@@ -61,7 +61,7 @@ def saved_info(path: Path) -> dict:
 
 
 def _select_classes(value: torch.Tensor, shape: torch.Size, keep: list[int] | None) -> torch.Tensor:
-    """Keep the rows of the classes in `keep` (saved class indices, in the new order) along
+    """Take the rows of the classes in `keep` (saved class indices, in the new order) along
     every dimension where the saved tensor has one entry per saved class and the built one
     one per kept class. Only tensors whose shape changed are touched: nothing else in a
     model depends on the number of classes."""
@@ -81,8 +81,9 @@ def load_state(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict
     (`"d.twin."` for a head, `"opt_twin"` for its optimizer): one missing from the saved
     state keeps its fresh initial values, one saved but no longer built is left out.
     `keep_classes` (saved class indices, one per class of the built models) carries a
-    conditional run on with fewer classes: the class-indexed weights and their optimiser
-    moments keep those classes' rows. Everything else must match exactly.
+    conditional run on with fewer classes, or with a merged class split apart (an index
+    taken twice): the class-indexed weights and their optimiser moments take those
+    classes' rows. Everything else must match exactly.
     """
     tensors = load_file(str(path.with_suffix(".safetensors")))
     meta = json.loads(path.with_suffix(".json").read_text())
