@@ -17,23 +17,25 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
 
 
-def _class_merges(text: str) -> dict[str, str]:
-    """'fruit & veg=food & drink,b=a' -> {'fruit & veg': 'food & drink', 'b': 'a'}."""
+def _pairs(text: str, form: str) -> dict[str, str]:
+    """'a=b, c=d' -> {'a': 'b', 'c': 'd'}; refuses anything else, naming the expected `form`."""
     pairs = [part.split("=") for part in text.split(",") if part.strip()]
     if not pairs or any(len(pair) != 2 or not all(side.strip() for side in pair) for pair in pairs):
-        raise argparse.ArgumentTypeError(f"expected FROM=TO class pairs separated by commas, got {text!r}")
-    return {source.strip(): target.strip() for source, target in pairs}
+        raise argparse.ArgumentTypeError(f"expected {form} pairs separated by commas, got {text!r}")
+    return {left.strip(): right.strip() for left, right in pairs}
+
+
+def _class_merges(text: str) -> dict[str, str]:
+    """'fruit & veg=food & drink,b=a' -> {'fruit & veg': 'food & drink', 'b': 'a'}."""
+    return _pairs(text, "FROM=TO class")
 
 
 def _class_weights(text: str) -> dict[str, float]:
     """'fruit & veg=4,weather=0.5' -> {'fruit & veg': 4.0, 'weather': 0.5}."""
-    pairs = [part.rsplit("=", 1) for part in text.split(",") if part.strip()]
     try:
-        if pairs and all(len(pair) == 2 and pair[0].strip() for pair in pairs):
-            return {name.strip(): float(factor) for name, factor in pairs}
+        return {name: float(factor) for name, factor in _pairs(text, "CLASS=FACTOR").items()}
     except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"expected CLASS=FACTOR pairs separated by commas, e.g. 'fruit & veg=4', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected CLASS=FACTOR pairs with numbers for factors, got {text!r}") from None
 
 
 def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None:

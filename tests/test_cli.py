@@ -66,3 +66,13 @@ def test_merge_classes_takes_from_to_pairs(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "cgan", "--data", str(tmp_path), "--name", "x", "--merge-classes", "fruit"])
     assert "FROM=TO" in capsys.readouterr().err
+
+
+def test_class_weights_take_class_factor_pairs(tmp_path, capsys):
+    from studio.cli import _class_weights
+
+    assert _class_weights("fruit & veg=3, weather=0.5") == {"fruit & veg": 3.0, "weather": 0.5}
+    for bad, message in (("fruit & veg", "separated by commas"), ("fruit & veg=lots", "numbers for factors")):
+        with pytest.raises(SystemExit):
+            main(["train", "cgan", "--data", str(tmp_path), "--name", "x", "--class-weights", bad])
+        assert message in capsys.readouterr().err

@@ -9,8 +9,8 @@ from safetensors.torch import load_file
 
 from studio import Registry, StudioError, sample
 from studio.train import gan
-from studio.train.run import Run
 from studio.train.gan import GanConfig, class_draw_weights, mode_seeking_term, train_gan, weigh_classes
+from studio.train.run import Run
 
 from .conftest import make_image_folder
 

@@ -204,9 +204,8 @@ def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = Non
         raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
                           "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
     folders = [f.split("/")[0] for f in data.files] if cfg.merge_classes else None
-    draw_weights = class_draw_weights(data.labels, n_classes, r["class_balance"], folders) if n_classes else None
-    if n_classes:
-        draw_weights = weigh_classes(draw_weights, data.labels, data.classes, cfg.class_weights)
+    draw_weights = weigh_classes(class_draw_weights(data.labels, n_classes, r["class_balance"], folders), data.labels,
+                                 data.classes, cfg.class_weights) if n_classes else None
     print(f"data: {len(data.images)} images from {cfg.data}" + (f", {n_classes} classes" if n_classes else "")
           + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
 

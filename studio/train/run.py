@@ -105,7 +105,7 @@ class Run:
             saved = source or self.state
             saved_run = saved_info(saved)
             keep = self._kept_classes(saved_run.get("classes", saved_classes), classes,
-                                      saved_run["config"].get("merge_classes") or {})
+                                      saved_run["config"].get("merge_classes"))
             self.info = load_state(saved, modules, optimizers, optional, keep_classes=keep)
             if source is not None:
                 self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
@@ -136,17 +136,13 @@ class Run:
         class stood, and the class loss then pulls the two apart."""
         if classes is None or saved is None or list(saved) == list(classes):
             return None
-        saved_merge = saved_merge or {}
-
-        def source(c: str) -> str | None:
-            return c if c in saved else saved_merge.get(c) if saved_merge.get(c) in saved else None
-
-        new = [c for c in classes if source(c) is None]
+        source = {c: c if c in saved else (saved_merge or {}).get(c) for c in classes}  # class -> saved class
+        new = [c for c in classes if source[c] not in saved]
         if new:
             raise StudioError(f"The saved run has no class {', '.join(new)} (it has {', '.join(saved)}): a run can go "
                               "on with fewer classes, merged or left out, or split a merged class apart again, "
                               "but not with new ones.")
-        return [saved.index(source(c)) for c in classes]
+        return [saved.index(source[c]) for c in classes]
 
     def _branch_source(self, branch_from: str, runs: Path, resume: bool) -> Path:
         """The saved state a branch starts from; refuses what would mix two runs."""
