@@ -147,7 +147,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                             augment=args.augment,
                             seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                             save_every_s=args.save_every, snapshots=args.snapshots,
-                            init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from)
+                            init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from,
+                            amp=not args.fp32)
         print(f"wrote {train_pix2pix(cfg, resume=args.resume, max_images=args.max_images)}")
         return
     from .train.gan import GanConfig, train_gan
@@ -161,7 +162,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                     seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
                     save_every_s=args.save_every, snapshots=args.snapshots,
                     init_from=_checkpoint_folder(args, args.init_from), d_warmup=args.d_warmup,
-                    branch_from=args.branch_from)
+                    branch_from=args.branch_from, amp=not args.fp32)
     path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
     print(f"wrote {path}")
 
@@ -342,6 +343,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--d-warmup", type=int, default=0, metavar="IMAGES",
                    help="GANs with --init-from: images for which the fresh discriminator trains alone before "
                         "the loaded generator starts to learn (a resumed run finishes its warm-up)")
+    s.add_argument("--fp32", action="store_true",
+                   help="train in float32 everywhere (default: bfloat16 autocast on a GPU and on CPUs with AMX, "
+                        "where it is 2-3x faster)")
     start = s.add_mutually_exclusive_group()
     start.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
     start.add_argument("--branch-from", metavar="RUN",

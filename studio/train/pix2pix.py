@@ -61,7 +61,7 @@ class Pix2PixConfig:
     init_from: str | None = None  # checkpoint folder whose generator to start from
     branch_from: str | None = None  # another run (name or folder) whose saved state to go on from
     half: bool = True
-    amp: bool = True  # bfloat16 autocast on CUDA (never on the CPU)
+    amp: bool = True  # bfloat16 autocast where it is fast (CUDA, CPUs with AMX)
 
 
 def jitter_strokes(sketch: torch.Tensor) -> torch.Tensor:
