@@ -413,13 +413,13 @@ def test_bfloat16_autocast_only_where_it_is_fast(monkeypatch):
         assert distributed.setup(amp=False).amp is False  # --fp32
 
 
-def test_a_bfloat16_run_trains_and_ships_a_float_generator(tmp_path, monkeypatch):
+def test_a_bfloat16_run_trains_and_ships_a_loadable_generator(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
     data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
     train_gan(config(tmp_path, data, "bf16", conditional=True), max_images=8 * 20)  # one logged row
-    spec = Registry(tmp_path / "ck").spec("bf16")
-    assert spec.raw["training"]["bf16_autocast"] is True
+    registry = Registry(tmp_path / "ck")
+    assert registry.spec("bf16").raw["training"]["bf16_autocast"] is True
     logs = [json.loads(line) for line in (tmp_path / "runs" / "bf16" / "losses.jsonl").read_text().splitlines()]
     assert len(logs) == 1 and all(torch.isfinite(torch.tensor(row[k])) for k in ("loss_d", "loss_g") for row in logs)
-    image = sample(Registry(tmp_path / "ck").get("bf16"), [3], classes="lines")[0]
+    image = sample(registry.get("bf16"), [3], classes="lines")[0]
     assert image.size == (64, 64)
