@@ -423,3 +423,17 @@ def test_a_bfloat16_run_trains_and_ships_a_loadable_generator(tmp_path, monkeypa
     assert len(logs) == 1 and all(torch.isfinite(torch.tensor(row[k])) for k in ("loss_d", "loss_g") for row in logs)
     image = sample(registry.get("bf16"), [3], classes="lines")[0]
     assert image.size == (64, 64)
+
+
+def test_resuming_on_a_machine_with_another_precision_is_recorded(tmp_path, monkeypatch):
+    from studio.train import distributed
+
+    monkeypatch.setattr(distributed, "pick_device", lambda: torch.device("cpu"))  # a CPU with AMX, then without
+    data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    train_gan(config(tmp_path, data, "moved", conditional=True), max_images=16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    train_gan(config(tmp_path, data, "moved", conditional=True), resume=True, max_images=24)
+    training = Registry(tmp_path / "ck").spec("moved").raw["training"]
+    assert training["bf16_autocast"] is False
+    assert training["changes"] == [{"images_seen": 16, "bf16_autocast": [True, False]}]

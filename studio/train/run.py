@@ -120,6 +120,7 @@ class Run:
             raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
         if classes is not None:
             self.info["classes"] = list(classes)
+        self.info["bf16_autocast"] = self.placement.amp
         self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
         self._t0 = time.monotonic() - self.info["seconds"]
         self._last_save = time.monotonic()
@@ -179,6 +180,11 @@ class Run:
         # (A None before is a recipe default that older states did not resolve: unknown, not a change.)
         changed = {k: [before.get(k), v] for k, v in config.items()
                    if k not in BOOKKEEPING and before.get(k) is not None and before.get(k) != v}
+        # The precision is not a setting but follows the machine (bfloat16 where it is fast, see
+        # distributed.setup): a run moved between machines records the switch like a setting.
+        was = self.info.get("bf16_autocast")  # None: a state saved before runs recorded it
+        if was is not None and was != self.placement.amp:
+            changed["bf16_autocast"] = [was, self.placement.amp]
         if changed:
             self.info.setdefault("changes", []).append({"images_seen": self.info["images_seen"], **changed})
             print("resumed with changes: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items()))
