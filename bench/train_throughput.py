@@ -38,6 +38,9 @@ def synthetic_folder(root: Path, n: int, size: int, pairs: bool) -> Path:
 
 
 def images_per_second(train, make_cfg, batch: int, steps: int, tmp: Path, tag: str) -> float:
+    # An untimed run first pays the one-time costs (oneDNN kernel selection, first allocations):
+    # without it the first configuration's short run paid them and came out slower than its long one.
+    train(make_cfg(f"{tag}-warm", tmp), max_images=2 * batch)
     times = []
     for k, n_steps in enumerate((steps, 2 * steps)):
         cfg = make_cfg(f"{tag}-{k}", tmp)

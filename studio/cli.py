@@ -345,7 +345,7 @@ def parser() -> argparse.ArgumentParser:
                         "the loaded generator starts to learn (a resumed run finishes its warm-up)")
     s.add_argument("--fp32", action="store_true",
                    help="train in float32 everywhere (default: bfloat16 autocast on a GPU and on CPUs with AMX, "
-                        "where it trained the width-48 cgan 1.85x as fast)")
+                        "where it trained the width-48 cgan about 2x as fast)")
     start = s.add_mutually_exclusive_group()
     start.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
     start.add_argument("--branch-from", metavar="RUN",
