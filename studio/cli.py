@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import StudioError
+from .style import NETWORK_NAMES
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -193,17 +194,18 @@ def cmd_stylize(args: argparse.Namespace) -> None:
         except ValueError:
             raise StudioError(f"--style-blend takes numbers like 0.7,0.3, got {args.style_blend!r}.") from None
     steps = stylize(args.content, args.style, size=args.size, steps=args.steps, optimizer=args.optimizer,
-                    style_weight=args.style_weight, content_weight=args.content_weight, tv_weight=args.tv_weight,
-                    style_blend=blend, style_scale=args.style_scale, preserve_colors=args.preserve_colors,
-                    init=args.init, multiscale=not args.no_multiscale, seed=args.seed, weights=args.vgg_weights,
-                    image_every=max(1, args.steps))
+                    network=args.network, style_weight=args.style_weight, content_weight=args.content_weight,
+                    tv_weight=args.tv_weight, style_blend=blend, style_scale=args.style_scale,
+                    preserve_colors=args.preserve_colors, init=args.init, match_colours=args.match_colours,
+                    parameterisation=args.parameterisation, multiscale=not args.no_multiscale, seed=args.seed,
+                    weights=args.vgg_weights, image_every=max(1, args.steps))
     log = open(args.log, "w") if args.log else None
     last = None
     try:
         with tqdm(total=args.steps, unit="step", desc="stylize") as bar:
             for step in steps:
                 if step.weights_source:
-                    tqdm.write(f"VGG19 weights: {step.weights_source}")
+                    tqdm.write(f"network: {step.network}, weights: {step.weights_source}")
                 for note in step.notes:
                     tqdm.write(f"note: {note}")
                 if log:
@@ -353,16 +355,24 @@ def parser() -> argparse.ArgumentParser:
                             "folder), e.g. to try other settings from the same point; that run is left as it was")
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("stylize", parents=[common], help="neural style transfer (VGG19 Gram matrices)")
+    s = sub.add_parser("stylize", parents=[common], help="neural style transfer (Gatys' Gram matrices)")
     s.add_argument("--content", required=True)
     s.add_argument("--style", required=True, action="append", help="repeat for several styles")
     s.add_argument("--style-blend", help="weights of the styles, e.g. 0.7,0.3")
     s.add_argument("--size", type=int, default=384, help="longer side of the result")
     s.add_argument("--steps", type=int, default=200)
+    s.add_argument("--network", choices=NETWORK_NAMES,
+                   help="feature network (default: vgg19 when its weights are installed, else lite1, which ships "
+                        "with the studio)")
     s.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
-    s.add_argument("--style-weight", type=float, default=1e6)
+    s.add_argument("--style-weight", type=float, help="default: the network's")
     s.add_argument("--content-weight", type=float, default=1.0)
-    s.add_argument("--tv-weight", type=float, default=10.0)
+    s.add_argument("--tv-weight", type=float, help="default: the network's")
+    s.add_argument("--match-colours", action=argparse.BooleanOptionalAction,
+                   help="start from the photo recoloured to the painting's palette (default: on for the "
+                        "EfficientNet networks)")
+    s.add_argument("--parameterisation", choices=["pixels", "pyramid"],
+                   help="optimise the pixels or a Laplacian pyramid (default: pyramid for the EfficientNet networks)")
     s.add_argument("--style-scale", type=float, default=1.0, help="style picture size relative to the result")
     s.add_argument("--preserve-colors", action="store_true", help="transfer luminance only, keep the content's colours")
     s.add_argument("--init", choices=["content", "noise"], default="content")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import StudioError
 
@@ -72,8 +72,12 @@ def open_image(value: Any, what: str = "image") -> tuple[Image.Image, list[str]]
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise StudioError(f"The {what} is larger than {MAX_PIXELS // 1_000_000} megapixels; scale it down first.") from None
+    except UnidentifiedImageError:
+        raise StudioError(f"The {what} could not be read as a picture: it is not a PNG, JPEG, WebP, GIF, BMP or "
+                          "TIFF file.") from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise StudioError(f"The {what} could not be read as a picture ({exc}).") from None
+        reason = str(exc).replace(str(value), "the file") if isinstance(value, (str, Path)) else str(exc)
+        raise StudioError(f"The {what} could not be read as a picture ({reason}).") from None
     w, h = image.size
     if min(w, h) < MIN_SIDE:
         raise StudioError(f"The {what} is only {w}x{h} pixels; give at least {MIN_SIDE}x{MIN_SIDE}.")

@@ -10,7 +10,8 @@ from safetensors.torch import save_file
 
 from studio import StudioError
 from studio.cli import main
-from studio.style.engine import gram, luminance, rgb_to_yiq, stylize, total_variation, yiq_to_rgb
+from studio.style.engine import stylize
+from studio.style.losses import gram, luminance, rgb_to_yiq, total_variation, yiq_to_rgb
 from studio.style.vgg import HOW_TO_GET, VGGFeatures, fetch_vgg19, random_state, reference_features, resolve_weights
 
 
@@ -48,8 +49,10 @@ def test_vgg_features_equal_torchvision_layers():
         assert torch.allclose(ours[t], theirs[t], rtol=1e-4, atol=1e-5), t
 
 
-def test_loss_halves_within_30_steps():
-    steps = list(stylize(picture(0), picture(1), size=64, steps=30, weights="random", seed=0, multiscale=False))
+@pytest.mark.parametrize("network", ["vgg19", "lite1"])
+def test_loss_halves_within_30_steps(network):
+    steps = list(stylize(picture(0), picture(1), size=64, steps=30, weights="random", seed=0, multiscale=False,
+                         network=network))
     assert len(steps) == 30 and steps[-1].image.size == (64, 48)
     assert steps[-1].total <= 0.5 * steps[0].total
     assert [s.step for s in steps if s.image is not None] == [10, 20, 30]
@@ -61,6 +64,7 @@ def test_optimisation_does_not_depend_on_the_scale_of_the_loss(optimizer):
     # pixels); torch's L-BFGS and Adam have absolute thresholds that stalled such runs.
     def totals(scale):
         return [s.total / scale for s in stylize(picture(0), picture(1), size=64, steps=12, weights="random",
+                                                 network="vgg19", parameterisation="pixels",
                                                  seed=0, multiscale=False, optimizer=optimizer, style_weight=1e6 * scale,
                                                  content_weight=scale, tv_weight=10 * scale)]
     plain, tiny = totals(1.0), totals(1e-9)
@@ -71,7 +75,8 @@ def test_optimisation_does_not_depend_on_the_scale_of_the_loss(optimizer):
 @pytest.mark.parametrize("options", [
     {"optimizer": "adam"}, {"preserve_colors": True}, {"init": "noise", "seed": 3},
     {"style_blend": [0.7, 0.3], "style": "two"}, {"style_scale": 0.5}, {"multiscale": True, "size": 128},
-    {"tv_weight": 0.0, "content_weight": 0.0},
+    {"tv_weight": 0.0, "content_weight": 0.0}, {"network": "lite1", "parameterisation": "pixels"},
+    {"network": "vgg19", "parameterisation": "pyramid", "match_colours": True}, {"network": "lite1", "match_colours": False},
 ])
 def test_every_option_runs(options):
     options = dict(options)
@@ -99,10 +104,17 @@ def test_stopping_the_iterator_stops_the_work():
 @pytest.mark.parametrize("kwargs,message", [
     ({"size": 5}, "Size"), ({"steps": 0}, "Steps"), ({"steps": float("nan")}, "Steps"), ({"optimizer": "sgd"}, "Optimizer"),
     ({"style_weight": -1}, "Style weight"), ({"init": "zeros"}, "init"), ({"style_blend": [1, 2]}, "style_blend"),
+    ({"network": "resnet"}, "Unknown style network"), ({"parameterisation": "fourier"}, "parameterisation"),
+    ({"colour": True}, "Unknown style setting"), ({"network": "vgg19", "style_layers": ["conv9_9"]}, "Unknown VGG19 layer"),
 ])
 def test_bad_options_are_refused_before_any_work(kwargs, message):
     with pytest.raises(StudioError, match=message):
         stylize(picture(0), picture(1), weights="random", **kwargs)
+
+
+def test_a_weights_file_is_for_vgg19_only():
+    with pytest.raises(StudioError, match="for VGG19 only"):
+        stylize(picture(0), picture(1), network="lite1", weights="my.pth")
 
 
 def test_bad_pictures_are_refused():
@@ -165,7 +177,7 @@ def test_fetch_keeps_the_features_as_fp16_safetensors(tmp_path, monkeypatch):
         raise OSError("Name or service not known")
 
     monkeypatch.setattr(api, "load_state_dict_from_url", offline)
-    with pytest.raises(StudioError, match="needs internet once"):
+    with pytest.raises(StudioError, match="could not be downloaded"):
         fetch_vgg19(tmp_path / "elsewhere")
     assert not (tmp_path / "elsewhere" / "vgg19").exists()
 

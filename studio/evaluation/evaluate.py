@@ -22,7 +22,7 @@ from ..errors import StudioError
 from ..memory import reuse_large_buffers
 from ..sampling import DEFAULT_TRUNCATION, latents
 from ..sketch import model_input, trained_stroke
-from .efficientnet import load_efficientnet_lite0
+from ..models.efficientnet_lite import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution

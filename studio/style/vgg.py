@@ -32,10 +32,11 @@ STD = (0.229, 0.224, 0.225)
 FEATURES_FILE = "vgg19-features.safetensors"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"  # VGG19_Weights.IMAGENET1K_V1
 RANDOM = "random"
-HOW_TO_GET = ("Style transfer needs VGG19's ImageNet weights, and none were found. On a machine with internet, run "
+HOW_TO_GET = ("VGG19's ImageNet weights are not installed. On a machine with internet, run "
               "`studio fetch vgg19` once (it saves checkpoints/vgg19/{file}); or pass a file you have with "
               "`--vgg-weights PATH` (CLI) / `weights=PATH` (Python): safetensors or .pth holding a torchvision "
-              "VGG19 state dict.").format(file=FEATURES_FILE)
+              "VGG19 state dict. Without it, style transfer runs on EfficientNet-Lite1 (`--network lite1`), "
+              "which works offline.").format(file=FEATURES_FILE)
 
 
 def layer_table() -> dict[str, int]:
@@ -139,8 +140,9 @@ def fetch_vgg19(root: str | Path | None = None) -> Path:
         # model would also allocate its 120 M-parameter classifier just to throw it away.
         full = VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=True, check_hash=True)
     except (OSError, RuntimeError) as exc:  # URLError is an OSError
-        raise StudioError(f"Could not download VGG19's weights ({exc}). This needs internet once; "
-                          f"or copy {TORCHVISION_FILE} into {torchvision_cache().parent}.") from None
+        raise StudioError(f"VGG19's weights could not be downloaded ({type(exc).__name__}: no internet?). Run "
+                          "`studio fetch vgg19` once on a machine with internet, or choose EfficientNet-Lite1, "
+                          "which works offline.") from None
     features = {k: v.half().contiguous() for k, v in _features(full, VGG19_Weights.IMAGENET1K_V1.url).items()}
     target.parent.mkdir(parents=True, exist_ok=True)
     save_file(features, str(target))

@@ -10,7 +10,7 @@ from ..checkpoints import Registry
 from ..errors import StudioError
 from ..images import upscale
 from ..sketch import edges, sketch_to_image
-from .common import device_event, model_info, no_models_message, user_errors
+from .common import upload_image, device_event, keep_outputs, model_info, no_models_message, user_errors
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CANVAS = 384  # px; every stroke uploads the canvas, so it stays small
@@ -46,11 +46,11 @@ def build(registry: Registry) -> tuple[gr.Image, gr.Button] | None:
         except StudioError as exc:  # e.g. an empty canvas after Clear: say so quietly, no toast
             return None, str(exc)
 
-    @user_errors
+    @keep_outputs(2)
     def trace(photo: str | None, detail: float):
         if photo is None:
             raise StudioError("Upload a photo or picture first.")
-        return edges(photo, detail)
+        return edges(photo, detail), ""
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -69,7 +69,7 @@ def build(registry: Registry) -> tuple[gr.Image, gr.Button] | None:
             go = gr.Button("Generate", variant="primary", elem_id="sketch-generate")
             send = gr.Button("Send to style transfer", elem_id="sketch-send")
             with gr.Accordion("Start from a photo", open=False):
-                photo = gr.Image(label="Photo", type="filepath", image_mode=None, height=180, elem_id="sketch-photo")
+                photo = upload_image(label="Photo", height=180, elem_id="sketch-photo")
                 detail = gr.Slider(0, 1, value=0.4, step=0.1, label="Detail")
                 trace_button = gr.Button("Trace its outlines onto the canvas", elem_id="sketch-trace")
             gr.Markdown(model_info(registry.spec(names[0])), elem_id="sketch-info")
@@ -81,5 +81,5 @@ def build(registry: Registry) -> tuple[gr.Image, gr.Button] | None:
     pad.change(live_update, [model, pad, live], [result, message],
                **device_event(api_visibility="private", trigger_mode="always_last", show_progress="minimal"))
     go.click(generate, [model, pad], [result, message], **device_event(api_name="sketch"))
-    trace_button.click(trace, [photo, detail], [pad], api_name="edges")
+    trace_button.click(trace, [photo, detail], [pad, message], api_name="edges")
     return result, send
