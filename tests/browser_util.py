@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,32 @@ def browser_page(tmp_path: Path):
     context = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
                                                     args=CHROMIUM_ARGS, viewport={"width": 1300, "height": 1000})
     return pw, context, context.new_page()
+
+
+@contextmanager
+def served(demo):
+    """Launch a built app on a free loopback port; yields its URL, closes it afterwards."""
+    from .conftest import free_port
+
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@contextmanager
+def loaded_page(url: str, tmp_path: Path):
+    """A Chromium page on the app at `url`, once the page-load render has arrived."""
+    pw, context, page = browser_page(tmp_path)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#latent-picture img", timeout=30_000)
+        yield page
+    finally:
+        context.close()
+        pw.stop()
 
 
 def wait_for_change(read, old, timeout: float = 15.0):

@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw
 
 from studio import Registry
 
-from .browser_util import ARTIFACTS, browser_page, save_screenshot, wait_for_change
-from .conftest import free_port, make_all
+from .browser_util import ARTIFACTS, loaded_page, save_screenshot, served, wait_for_change
+from .conftest import make_all
 
 pytestmark = pytest.mark.browser
 
@@ -20,21 +20,14 @@ def app_url(tmp_path_factory):
     from studio.ui.app import build_app
 
     root = make_all(tmp_path_factory.mktemp("browser") / "checkpoints")
-    demo = build_app(Registry(root), vgg_weights="random")
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with served(build_app(Registry(root), vgg_weights="random")) as url:
+        yield url
 
 
 @pytest.fixture
 def page(app_url, tmp_path):
-    pw, context, page = browser_page(tmp_path)
-    page.goto(app_url)
-    page.wait_for_selector("#latent-picture img", timeout=30_000)  # the page-load render arrived
-    yield page
-    context.close()
-    pw.stop()
+    with loaded_page(app_url, tmp_path) as page:
+        yield page
 
 
 def src(page, selector):

@@ -7,8 +7,7 @@ import time
 import pytest
 from PIL import Image
 
-from .browser_util import ARTIFACTS, browser_page, save_screenshot, wait_for_change
-from .conftest import free_port
+from .browser_util import ARTIFACTS, loaded_page, save_screenshot, served, wait_for_change
 
 pytestmark = pytest.mark.browser
 
@@ -24,23 +23,16 @@ def app_url(tmp_path_factory):
         env.setenv("TORCH_HOME", str(home / "torch"))  # an empty hub cache
         env.delenv("STUDIO_VGG_WEIGHTS", raising=False)
         assert default_network() == "lite1"  # no VGG19 anywhere
-        demo = build_app(Registry())
-        port = free_port()
-        demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-        yield f"http://127.0.0.1:{port}/"
-        demo.close()
+        with served(build_app(Registry())) as url:
+            yield url
 
 
 @pytest.fixture
 def page(app_url, tmp_path):
-    pw, context, page = browser_page(tmp_path)
-    page.goto(app_url)
-    page.wait_for_selector("#latent-picture img", timeout=30_000)  # the page-load render arrived
-    page.get_by_role("tab", name="Style transfer").click()
-    page.wait_for_selector("#style-run", timeout=30_000)
-    yield page
-    context.close()
-    pw.stop()
+    with loaded_page(app_url, tmp_path) as page:
+        page.get_by_role("tab", name="Style transfer").click()
+        page.wait_for_selector("#style-run", timeout=30_000)
+        yield page
 
 
 def test_an_example_pair_streams_stops_and_downloads(page, tmp_path):

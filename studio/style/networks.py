@@ -41,7 +41,6 @@ class FeatureNetwork:
     tv_weight: float
     load: Callable[[list[str], str | Path | None], tuple[nn.Module, str]] = field(repr=False)
     installed: Callable[[], bool] = field(repr=False)
-    how_to_install: str = ""
 
     def build(self, taps: list[str], weights: str | Path | None = None) -> tuple[nn.Module, str]:
         """(module returning the `taps` maps, where its weights came from)."""
@@ -62,7 +61,7 @@ VGG19 = FeatureNetwork(
     content_layers=("conv4_2",),
     style_layers={"conv1_1": 1.0, "conv2_1": 1.0, "conv3_1": 1.0, "conv4_1": 1.0, "conv5_1": 1.0},
     style_weight=1e6, tv_weight=10.0,
-    load=_load_vgg, installed=lambda: vgg.find_weights() is not None, how_to_install=vgg.HOW_TO_GET)
+    load=_load_vgg, installed=lambda: vgg.find_weights() is not None)
 
 
 # ---- EfficientNet-Lite ------------------------------------------------------------------
@@ -110,11 +109,10 @@ def _installed(variant: str) -> Callable[[], bool]:
 
 def _lite(variant: str, content: tuple[str, ...], style: dict[str, float], style_weight: float,
           tv_weight: float) -> FeatureNetwork:
-    package = VARIANTS[variant].package
     return FeatureNetwork(
         name=variant, title=f"EfficientNet-{variant.title()}", layers=tuple(layer_names(variant)),
         content_layers=content, style_layers=style, style_weight=style_weight, tv_weight=tv_weight,
-        load=_load_lite(variant), installed=_installed(variant), how_to_install=f"pip install {package}")
+        load=_load_lite(variant), installed=_installed(variant))
 
 
 # The stem and the expanded (post-ReLU6) map of each stage's first block; content from the
