@@ -76,7 +76,7 @@ def match_colours(x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         flat = t[0].reshape(3, -1).double()
         mean = flat.mean(1, keepdim=True)
         centred = flat - mean
-        return mean, centred @ centred.t() / flat.shape[1] + 1e-5 * torch.eye(3, dtype=torch.float64)
+        return mean, centred @ centred.t() / flat.shape[1] + 1e-5 * torch.eye(3, dtype=torch.float64, device=t.device)
 
     def sqrtm(c: torch.Tensor, power: float) -> torch.Tensor:
         values, vectors = torch.linalg.eigh(c)
