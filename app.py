@@ -5,13 +5,13 @@ can also offer VGG19: set the Space variable STUDIO_FETCH_VGG19=1 and its weight
 fetched once at start-up (into checkpoints/vgg19/).
 """
 
-import os
+from studio import settings
 
 from studio.errors import StudioError
-from studio.style.vgg import fetch_vgg19
+from studio.models.vgg19 import fetch_vgg19
 from studio.ui.app import build_app, launch_kwargs
 
-if os.environ.get("STUDIO_FETCH_VGG19") == "1":
+if settings.fetch_vgg19_at_start():
     try:
         print(f"VGG19 features at {fetch_vgg19()}")
     except StudioError as exc:

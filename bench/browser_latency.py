@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from studio import Registry  # noqa: E402
-from studio.images import grid  # noqa: E402
+from studio.imaging.convert import grid  # noqa: E402
 from tests.browser_util import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 Stroke = list[tuple[float, float]]  # points in [0, 1] canvas coordinates

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from studio import Registry, sketch_to_image
 from studio.models import build
-from studio.sketch import prepare_sketch
+from studio.tasks.sketch import prepare_sketch
 
 
 def canvas_drawing(size: int = 384) -> Image.Image:

@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFilter
 
-from studio.imageio import fit_within
-from studio.style.engine import stylize
-from studio.style.losses import gram, to_tensor
-from studio.style.networks import build_features, get_network
+from studio.imaging.files import fit_within
+from studio.tasks.style.engine import stylize
+from studio.tasks.style.losses import gram, to_tensor
+from studio.tasks.style.networks import build_features, get_network
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PHOTOS = ["chelsea", "astronaut", "coffee", "rocket"]

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from studio.style.engine import stylize
-from studio.style.networks import NETWORKS, OFFLINE_DEFAULT
+from studio.tasks.style.engine import stylize
+from studio.tasks.style.networks import NETWORKS, OFFLINE_DEFAULT
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 

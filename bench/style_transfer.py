@@ -30,9 +30,9 @@ from PIL import Image, ImageOps
 from torch import nn
 from torchvision.models import vgg19
 
-from studio.imageio import fit_within
-from studio.style.engine import CONTENT_LAYERS, STYLE_LAYERS, VGGFeatures, gram, stylize, to_tensor
-from studio.style.vgg import LAYERS, MEAN, STD, reference_features, resolve_weights
+from studio.imaging.files import fit_within
+from studio.tasks.style.engine import CONTENT_LAYERS, STYLE_LAYERS, VGGFeatures, gram, stylize, to_tensor
+from studio.models.vgg19 import LAYERS, MEAN, STD, reference_features, resolve_weights
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 STYLE_WEIGHT = 1e6

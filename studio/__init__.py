@@ -6,10 +6,11 @@ from scripts, notebooks and the `studio` command line.
 
 from .checkpoints import Registry, Spec, load_model, save_checkpoint
 from .errors import StudioError
-from .sampling import interpolate, sample
-from .sketch import edges, sketch_to_image
-from .style.engine import StyleStep, stylize
+from .tasks.latent import interpolate, sample
+from .tasks.sketch import edges, sketch_to_image
+from .tasks.style.engine import StyleStep, stylize
+from .tasks.style.settings import StyleSettings
 
-__all__ = ["Registry", "Spec", "StudioError", "StyleStep", "edges", "interpolate", "load_model", "sample",
+__all__ = ["Registry", "Spec", "StudioError", "StyleSettings", "StyleStep", "edges", "interpolate", "load_model", "sample",
            "save_checkpoint", "sketch_to_image", "stylize"]
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import StudioError
-from .style import NETWORK_NAMES
+from .tasks.style import NETWORK_NAMES
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -43,9 +43,10 @@ def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None
     """A checkpoint given by folder, or by name under --checkpoints."""
     if name is None or Path(name).is_dir():
         return name
-    from .checkpoints import check_name, default_root
+    from . import settings
+    from .checkpoints import check_name
 
-    return str(Path(args.checkpoints or default_root()) / check_name(name))
+    return str(Path(args.checkpoints or settings.checkpoints_root()) / check_name(name))
 
 
 def _registry(args: argparse.Namespace):
@@ -71,8 +72,8 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from .images import grid
-    from .sampling import parse_class_mix, parse_seeds, sample
+    from .imaging.convert import grid
+    from .tasks.latent import parse_class_mix, parse_seeds, sample
 
     if not args.out and not args.out_dir:
         raise StudioError("Give --out GRID.png or --out-dir DIR.")
@@ -93,8 +94,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> None:
-    from .images import gif_bytes
-    from .sampling import interpolate, parse_class_mix
+    from .imaging.convert import gif_bytes
+    from .tasks.latent import interpolate, parse_class_mix
 
     model = _registry(args).get(args.model)
     classes = parse_class_mix(args.class_) if args.class_ else None
@@ -104,7 +105,7 @@ def cmd_interpolate(args: argparse.Namespace) -> None:
     if out.suffix.lower() == ".gif":
         out.write_bytes(gif_bytes(frames, duration_ms=args.frame_ms))
     else:
-        from .images import grid
+        from .imaging.convert import grid
 
         grid(frames, columns=len(frames)).save(out)
     print(f"wrote {out} ({len(frames)} frames)")
@@ -185,7 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_stylize(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from .style.engine import stylize
+    from .tasks.style.engine import stylize
 
     blend = None
     if args.style_blend:
@@ -223,7 +224,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
 
 def cmd_sketch(args: argparse.Namespace) -> None:
-    from .sketch import sketch_to_image
+    from .tasks.sketch import sketch_to_image
 
     picture = sketch_to_image(_registry(args).get(args.model), args.input)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -232,7 +233,7 @@ def cmd_sketch(args: argparse.Namespace) -> None:
 
 
 def cmd_edges(args: argparse.Namespace) -> None:
-    from .sketch import edges
+    from .tasks.sketch import edges
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     edges(args.input, detail=args.detail).save(args.out)
@@ -240,7 +241,7 @@ def cmd_edges(args: argparse.Namespace) -> None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:
-    from .style.vgg import fetch_vgg19
+    from .models.vgg19 import fetch_vgg19
 
     print(f"VGG19 features saved at {fetch_vgg19(args.checkpoints)}")
 
@@ -413,9 +414,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "checkpoints", None) is None:
-        from .checkpoints import default_root
+        from . import settings
 
-        args.checkpoints = str(default_root())
+        args.checkpoints = str(settings.checkpoints_root())
     try:
         args.func(args)
     except StudioError as exc:

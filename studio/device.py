@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
+from . import settings
 from .errors import StudioError
 
 
 def pick_device(preferred: str | None = None) -> torch.device:
     """CUDA when present, else Apple MPS, else CPU; `STUDIO_DEVICE` (or `preferred`) overrides."""
-    wanted = preferred or os.environ.get("STUDIO_DEVICE") or ""
+    wanted = preferred or settings.device_name()
     if wanted:
         try:
             device = torch.device(wanted)

@@ -142,7 +142,7 @@ def test_a_bad_upload_gets_the_studios_message(client, pictures, name):
 
 
 def test_choosing_vgg19_fetches_it_once_or_says_how(monkeypatch):
-    from studio.style import vgg
+    from studio.models import vgg19 as vgg
     from studio.ui.style import ensure_network
 
     monkeypatch.setattr(vgg, "find_weights", lambda root=None: None)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     from studio import Registry
-    from studio.style.networks import default_network
+    from studio.tasks.style.networks import default_network
     from studio.ui.app import build_app
 
     home = tmp_path_factory.mktemp("home")

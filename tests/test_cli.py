@@ -49,7 +49,7 @@ def test_errors_are_one_line_without_traceback(ckpt_root, tmp_path, capsys):
     for argv, message in [
         (["sample", "nope", "--seeds", "1", "--out", str(tmp_path / "x.png")], "No checkpoint named 'nope'"),
         (["sample", "../x", "--seeds", "1", "--out", str(tmp_path / "x.png")], "Invalid checkpoint name"),
-        (["sample", "tiny-latent", "--seeds", "-5", "--out", str(tmp_path / "x.png")], "out of range"),
+        (["sample", "tiny-latent", "--seeds", "-5", "--out", str(tmp_path / "x.png")], "from 0 to 4294967295"),
         (["sample", "tiny-latent", "--seeds", "1", "--truncation", "2", "--out", str(tmp_path / "x.png")], "Truncation"),
         (["sample", "tiny-classes", "--seeds", "1", "--class", "hats", "--out", str(tmp_path / "x.png")], "Unknown class"),
         (["sample", "tiny-latent", "--seeds", "1"], "--out"),

@@ -6,7 +6,7 @@ import sys
 
 def test_core_does_not_import_gradio():
     code = (
-        "import sys, studio, studio.cli, studio.sampling, studio.checkpoints, studio.images, "
+        "import sys, studio, studio.cli, studio.tasks.latent, studio.checkpoints, studio.imaging.convert, "
         "studio.train.gan, studio.data.emoji, studio.data.folder\n"
         "bad = [m for m in sys.modules if m == 'gradio' or m.startswith('gradio.')]\n"
         "assert not bad, bad\n"

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from studio import StudioError
-from studio.imageio import MAX_PIXELS, open_image
+from studio.imaging.files import MAX_PIXELS, open_image
 
 
 def encoded(image, fmt="PNG", **kw):

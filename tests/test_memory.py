@@ -2,7 +2,7 @@
 
 import torch
 
-from studio import memory
+from studio.imaging import memory
 
 
 def test_scope_nests_and_restores():

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from studio import Registry, StudioError, interpolate, sample
-from studio.sampling import MAX_SEED, latents, parse_class_mix, parse_seeds, slerp
+from studio.tasks.latent import latents, parse_class_mix, parse_seeds, slerp
+from studio.validate import MAX_SEED
 
 
 def arr(image):

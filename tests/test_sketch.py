@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from studio import Registry, StudioError, edges, sketch_to_image, save_checkpoint
 from studio.cli import main
 from studio.models import build
-from studio.sketch import FILL, ink, prepare_sketch, stroke_width, thin
+from studio.tasks.sketch import FILL, ink, prepare_sketch, stroke_width, thin
 
 
 def drawing(size=(300, 200), width=4, offset=(20, 30), scale=1.0, mode="RGB", invert=False):

@@ -10,9 +10,9 @@ from safetensors.torch import save_file
 
 from studio import StudioError
 from studio.cli import main
-from studio.style.engine import stylize
-from studio.style.losses import gram, luminance, rgb_to_yiq, total_variation, yiq_to_rgb
-from studio.style.vgg import HOW_TO_GET, VGGFeatures, fetch_vgg19, random_state, reference_features, resolve_weights
+from studio.tasks.style.engine import stylize
+from studio.tasks.style.losses import gram, luminance, rgb_to_yiq, total_variation, yiq_to_rgb
+from studio.models.vgg19 import HOW_TO_GET, VGGFeatures, fetch_vgg19, random_state, reference_features, resolve_weights
 
 
 def picture(seed, size=(64, 48)):

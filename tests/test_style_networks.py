@@ -7,10 +7,10 @@ from PIL import Image
 
 from studio import StudioError
 from studio.models.efficientnet_lite import VARIANTS, EfficientNetLite, layer_names, load_efficientnet_lite, weights_path
-from studio.style.engine import Parameterisation, stylize
-from studio.style.losses import match_colours
-from studio.style.networks import NETWORKS, OFFLINE_DEFAULT, LiteFeatures, build_features, default_network
-from studio.style.vgg import random_state
+from studio.tasks.style.engine import Parameterisation, stylize
+from studio.tasks.style.losses import match_colours
+from studio.tasks.style.networks import NETWORKS, OFFLINE_DEFAULT, LiteFeatures, build_features, default_network
+from studio.models.vgg19 import random_state
 from safetensors.torch import save_file
 
 from .test_style import picture

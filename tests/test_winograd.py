@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from studio.style.winograd import WinogradConv3x3
+from studio.models.winograd import WinogradConv3x3
 
 
 @pytest.mark.parametrize("shape", [(2, 5, 7, 16, 16),  # whole tiles

@@ -1,27 +1,19 @@
-"""Where downloads and built data sets live, and fetching packages from the npm registry."""
+"""Fetching packages from the npm registry into the data cache (settings.data_root())."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
+from .. import settings
 from ..errors import StudioError
-
-
-def data_dir() -> Path:
-    """`STUDIO_DATA`, else `~/.cache/studio`: downloads and builds never land inside the repo."""
-    root = os.environ.get("STUDIO_DATA") or os.path.join(os.path.expanduser("~"), ".cache", "studio")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def npm_tarball(spec: str) -> Path:
     """Path of the `npm pack` tarball of `spec` (e.g. `openmoji@17.0.0`), fetched once into the cache."""
-    downloads = data_dir() / "downloads"
+    downloads = settings.data_root() / "downloads"
     downloads.mkdir(exist_ok=True)
     name, _, version = spec.rpartition("@")
     expected = downloads / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"

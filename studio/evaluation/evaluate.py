@@ -19,9 +19,9 @@ from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import ImageSet, load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
-from ..memory import reuse_large_buffers
-from ..sampling import DEFAULT_TRUNCATION, latents
-from ..sketch import model_input, trained_stroke
+from ..imaging.memory import reuse_large_buffers
+from ..tasks.latent import DEFAULT_TRUNCATION, latents
+from ..tasks.sketch import model_input, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
 from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
 

@@ -39,7 +39,7 @@ from tqdm import tqdm
 from ..checkpoints import save_checkpoint
 from ..data.folder import load_folder
 from ..errors import StudioError
-from ..images import save_grid
+from ..imaging.convert import save_grid
 from ..models import build
 from .augment import diff_augment
 from .distributed import setup, teardown, wrap

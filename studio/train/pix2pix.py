@@ -28,7 +28,7 @@ from tqdm import tqdm
 from ..checkpoints import save_checkpoint
 from ..data.pairs import load_pairs
 from ..errors import StudioError
-from ..images import grid, to_pil
+from ..imaging.convert import grid, to_pil
 from ..models import build
 from .augment import translation
 from .distributed import setup, teardown, wrap

@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 import torch
 
+from .. import settings
 from ..checkpoints import check_name, load_model, read_spec
-from ..data.packages import data_dir
 from ..errors import StudioError
 from .distributed import Placement
 from .plot import plot_losses
@@ -88,7 +88,7 @@ class Run:
         `branch_from`: another run (a name under the runs folder, or its folder) whose saved
         state this new run goes on from, as if resumed, leaving that run as it was."""
         check_name(name)
-        runs = data_dir() / "runs"
+        runs = settings.data_root() / "runs"
         self.path = Path(run_dir) if run_dir else runs / name
         self.state = self.path / "state"
         source = self._branch_source(branch_from, runs, resume) if branch_from else None

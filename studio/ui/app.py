@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import gradio as gr
 
+from .. import settings
 from ..checkpoints import Registry
 from ..errors import StudioError
 from . import conditional, latent, sketch, style
 
-QUEUE_SIZE = int(os.environ.get("STUDIO_QUEUE_SIZE", "32"))  # requests waiting past this are refused
-MAX_UPLOAD = os.environ.get("STUDIO_MAX_UPLOAD", "20mb")
 TITLE = "Studio"
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto}
@@ -47,7 +44,7 @@ def build_app(registry: Registry | None = None, vgg_weights: str | None = None) 
         if registry.problems:
             gr.Markdown("**Unreadable checkpoints** (the others work):  \n"
                         + "  \n".join(f"`{name}`: {problem}" for name, problem in registry.problems.items()))
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
+    demo.queue(max_size=settings.queue_size(), default_concurrency_limit=1)
     return demo
 
 
@@ -55,7 +52,7 @@ def launch_kwargs() -> dict:
     """What every launch passes: upload limit, look, and show_error so that a value Gradio
     itself cannot convert (NaN for a seed, a corrupt canvas layer sent over the API) comes
     back with its reason instead of a bare "Error"."""
-    return {"max_file_size": MAX_UPLOAD, "css": CSS, "theme": gr.themes.Soft(), "show_error": True}
+    return {"max_file_size": settings.max_upload(), "css": CSS, "theme": gr.themes.Soft(), "show_error": True}
 
 
 def serve(checkpoints: str | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import os
 import random
 import tempfile
 from pathlib import Path
@@ -14,22 +13,22 @@ from typing import Any, Callable
 import gradio as gr
 from PIL import Image
 
+from .. import settings
 from ..checkpoints import Registry, Spec
 from ..errors import StudioError
-from ..images import gif_bytes, upscale
-from ..sampling import MAX_SEED
+from ..imaging.convert import gif_bytes, upscale
+from ..validate import MAX_SEED
 
 # Every event that runs a model joins this queue, so the device serves one job at a time
 # (two CPU threads are already busy with one); raise it on a GPU with STUDIO_CONCURRENCY.
 DEVICE_QUEUE = "device"
-DEVICE_CONCURRENCY = int(os.environ.get("STUDIO_CONCURRENCY", "1"))
 DISPLAY_SIZE = 256  # GAN pictures are enlarged to this for the screen
 NEIGHBOURS = 9  # the seed grid: the current seed in the middle of a 3x3
 
 
 def device_event(**kwargs: Any) -> dict[str, Any]:
     """Keyword arguments for an event that runs a model."""
-    return {"concurrency_id": DEVICE_QUEUE, "concurrency_limit": DEVICE_CONCURRENCY, **kwargs}
+    return {"concurrency_id": DEVICE_QUEUE, "concurrency_limit": settings.concurrency(), **kwargs}
 
 
 def _on_studio_error(fn: Callable, handle: Callable[[StudioError], Any]) -> Callable:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..checkpoints import Registry, Spec
-from ..sampling import ClassSpec
+from ..tasks.latent import ClassSpec
 from .explorer import build_explorer
 
 NO_MIX = "(none)"

@@ -9,8 +9,10 @@ from typing import Any, Callable
 import gradio as gr
 
 from ..checkpoints import Registry, Spec
-from ..images import upscale
-from ..sampling import DEFAULT_TRUNCATION, MAX_FRAMES, MAX_SEED, ClassSpec, check_seed, interpolate, sample
+from ..imaging.convert import upscale
+from .. import validate
+from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolate, sample
+from ..validate import MAX_SEED
 from .common import (DISPLAY_SIZE, as_int, device_event, gallery, model_info, neighbour_seeds, no_models_message,
                      random_seed, user_errors, write_gif)
 
@@ -37,7 +39,7 @@ def build_explorer(registry: Registry, task: str, train_kind: str, api_suffix: s
 
     @user_errors
     def explore(name: str, seed: float, truncation: float, *class_args: Any):
-        centre = check_seed(as_int(seed, "Seed"))
+        centre = validate.seed(seed)
         seeds = neighbour_seeds(centre)  # the picture and its grid come from one batch
         images = sample(registry.get(name), seeds, truncation, classes(class_args))
         return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds)

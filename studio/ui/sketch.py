@@ -8,8 +8,8 @@ import gradio as gr
 
 from ..checkpoints import Registry
 from ..errors import StudioError
-from ..images import upscale
-from ..sketch import edges, sketch_to_image
+from ..imaging.convert import upscale
+from ..tasks.sketch import edges, sketch_to_image
 from .common import upload_image, device_event, keep_outputs, model_info, no_models_message, user_errors
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"

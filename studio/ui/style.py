@@ -10,9 +10,9 @@ from typing import Iterator
 import gradio as gr
 import pandas as pd
 
-from ..style.engine import StyleStep, stylize
-from ..style.networks import NETWORKS, OFFLINE_DEFAULT, RANDOM, VGG19, default_network, get_network
-from ..style.vgg import fetch_vgg19
+from ..tasks.style.engine import StyleStep, stylize
+from ..tasks.style.networks import NETWORKS, OFFLINE_DEFAULT, RANDOM, VGG19, default_network, get_network
+from ..models.vgg19 import fetch_vgg19
 from .common import upload_image, keep_outputs
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"

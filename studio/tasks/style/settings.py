@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 
-from ..errors import StudioError
+from ...errors import StudioError
+from ... import validate
+from ...validate import number
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise")
@@ -56,7 +57,7 @@ class StyleSettings:
                 names = ", ".join(str(a) for a in allowed if a is not None)
                 raise StudioError(f"{what} must be one of {names}, got {getattr(self, key)!r}.")
         if self.seed is not None:
-            object.__setattr__(self, "seed", number("Seed", self.seed, 0, 2**32 - 1, True))
+            object.__setattr__(self, "seed", validate.seed(self.seed))
         for key in ("style_blend", "content_layers", "style_layers"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, tuple):
@@ -78,15 +79,3 @@ class StyleSettings:
             raise StudioError(f"style_blend needs {n_styles} non-negative weights with a positive sum, "
                               f"got {list(self.style_blend)!r}.")
         return [w / sum(weights) for w in weights]
-
-
-def number(what: str, value: Any, lo: float, hi: float, integer: bool = False) -> float:
-    """`value` as a finite number in [lo, hi] (an int if `integer`), else a StudioError saying so."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise StudioError(f"{what} must be a number, got {value!r}.") from None
-    if not math.isfinite(x) or not lo <= x <= hi or (integer and x != int(x)):
-        kind = "a whole number" if integer else "a number"
-        raise StudioError(f"{what} must be {kind} from {lo:g} to {hi:g}, got {value!r}.")
-    return int(x) if integer else x

@@ -16,10 +16,10 @@ import torch
 from PIL import Image, ImageFilter
 from torch import nn
 
-from .errors import StudioError
-from .imageio import open_image, to_rgb
-from .images import to_pil
-from .sampling import resolve
+from ..errors import StudioError
+from ..imaging.files import open_image, to_rgb
+from ..imaging.convert import to_pil
+from ..checkpoints import resolve
 
 FILL = 0.75  # the drawing's longer side over the frame, as in the OpenMoji training line art (median)
 STROKE_FRACTION = 3.2 / 128  # training stroke width over the frame (OpenMoji at 128 px: median 3.2 px)

@@ -20,10 +20,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from ..device import pick_device
-from ..errors import StudioError
-from ..imageio import fit_within, open_image
-from ..memory import reuse_large_buffers
+from ...device import pick_device
+from ...errors import StudioError
+from ...imaging.files import fit_within, open_image
+from ...imaging.memory import reuse_large_buffers
 from .losses import gram, luminance, match_colours, to_image, to_tensor, total_variation, with_chroma_of
 from .networks import FeatureNetwork, build_features, default_network, get_network
 from .settings import MIN_SIZE, StyleSettings
@@ -119,7 +119,7 @@ def _prepare(content: Image.Image, styles: list[Image.Image], blend: list[float]
 
 
 def _optimise(run: _Run) -> Iterator[StyleStep]:
-    """The optimisation loop, with large freed buffers kept for the next step (studio.memory)."""
+    """The optimisation loop, with large freed buffers kept for the next step (studio.imaging.memory)."""
     with reuse_large_buffers():
         yield from _steps(run)
 

@@ -12,7 +12,6 @@ explicitly may be safetensors or a `.pth` holding either the `features` state di
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -21,7 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..checkpoints import default_root
+from .. import settings
 from ..errors import StudioError
 from .winograd import WinogradConv3x3
 
@@ -106,13 +105,13 @@ def torchvision_cache() -> Path:
 
 
 def features_file(root: str | Path | None = None) -> Path:
-    return Path(root or default_root()) / "vgg19" / FEATURES_FILE
+    return Path(root or settings.checkpoints_root()) / "vgg19" / FEATURES_FILE
 
 
 def find_weights(root: str | Path | None = None) -> Path | None:
     """The weights file that `resolve_weights(None)` would read, without reading it."""
-    if os.environ.get("STUDIO_VGG_WEIGHTS"):
-        return Path(os.environ["STUDIO_VGG_WEIGHTS"])
+    if settings.vgg_weights():
+        return settings.vgg_weights()
     return next((p for p in (features_file(root), torchvision_cache()) if p.exists()), None)
 
 

@@ -6,19 +6,17 @@ to the model's device: a seed gives the same picture on every device.
 
 from __future__ import annotations
 
-import math
-import threading
 from typing import Iterable, Mapping, Sequence, Union
 
 import torch
 from PIL import Image
 from torch import nn
 
-from .checkpoints import Registry
-from .errors import StudioError
-from .images import to_pil
+from .. import validate
+from ..checkpoints import resolve
+from ..errors import StudioError
+from ..imaging.convert import to_pil
 
-MAX_SEED = 2**32 - 1
 MAX_IMAGES = 1024  # one call; keeps a typo from allocating gigabytes
 MAX_FRAMES = 256
 BATCH = 64
@@ -26,53 +24,10 @@ DEFAULT_TRUNCATION = 0.8  # the app's starting psi; `studio eval` also measures 
 
 ClassSpec = Union[None, int, str, Mapping[Union[str, int], float], Sequence[float]]
 
-_default: Registry | None = None
-_default_lock = threading.Lock()
-
-
-def default_registry() -> Registry:
-    """The registry over the default checkpoint folder, created on first use."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Registry()
-        return _default
-
-
-def resolve(model: nn.Module | str) -> nn.Module:
-    """A model, or a checkpoint name looked up in the default registry."""
-    return default_registry().get(model) if isinstance(model, str) else model
-
-
-def check_seed(seed: object) -> int:
-    """An integer seed in [0, 2**32 - 1], or a clear error."""
-    if isinstance(seed, float):
-        if not math.isfinite(seed) or seed != int(seed):
-            raise StudioError(f"Seed must be a whole number between 0 and {MAX_SEED}, got {seed}.")
-        seed = int(seed)
-    if isinstance(seed, str) and seed.strip().lstrip("-").isdigit():
-        seed = int(seed)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise StudioError(f"Seed must be a whole number between 0 and {MAX_SEED}, got {seed!r}.")
-    if not 0 <= seed <= MAX_SEED:
-        raise StudioError(f"Seed {seed} is out of range: seeds go from 0 to {MAX_SEED}.")
-    return seed
-
-
-def check_unit(value: object, what: str) -> float:
-    """A finite number in [0, 1], or a clear error."""
-    try:
-        value = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise StudioError(f"{what} must be a number between 0 and 1, got {value!r}.") from None
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise StudioError(f"{what} must be between 0 and 1, got {value}.")
-    return value
-
 
 def latents(seeds: Iterable[int], z_dim: int) -> torch.Tensor:
     """(N, z_dim) standard normal latents, one row per seed, drawn on the CPU."""
-    return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(check_seed(s))) for s in seeds])
+    return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(validate.seed(s))) for s in seeds])
 
 
 def labels_of(model: nn.Module) -> tuple[str, ...]:
@@ -115,24 +70,14 @@ def class_weights(model: nn.Module, classes: ClassSpec) -> torch.Tensor | None:
         weights[index(classes)] = 1.0
     elif isinstance(classes, Mapping):
         for key, w in classes.items():
-            weights[index(key)] += _weight(w)
+            weights[index(key)] += validate.weight("Class weight", w)
     elif isinstance(classes, Sequence) and len(classes) == k and all(isinstance(w, (int, float)) for w in classes):
-        weights = torch.tensor([_weight(w) for w in classes], dtype=torch.float32)
+        weights = torch.tensor([validate.weight("Class weight", w) for w in classes], dtype=torch.float32)
     else:
         raise StudioError(f"Classes must be a name, an index, a name->weight mix or {k} weights; got {classes!r}.")
     if weights.sum() <= 0:
         raise StudioError("A class mix needs at least one positive weight.")
     return weights / weights.sum()
-
-
-def _weight(w: object) -> float:
-    try:
-        w = float(w)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise StudioError(f"Class weight must be a number, got {w!r}.") from None
-    if not math.isfinite(w) or w < 0:
-        raise StudioError(f"Class weights must be finite and not negative, got {w}.")
-    return w
 
 
 @torch.no_grad()
@@ -157,9 +102,9 @@ def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float
         raise StudioError("Give at least one seed.")
     if len(seeds) > MAX_IMAGES:
         raise StudioError(f"At most {MAX_IMAGES} seeds per call, got {len(seeds)}.")
-    psi = check_unit(truncation, "Truncation")
+    psi = validate.unit("Truncation", truncation)
     y = class_weights(model, classes)
-    z = latents([check_seed(s) for s in seeds], model.z_dim) * psi  # mean latent of N(0, I) is 0
+    z = latents(seeds, model.z_dim) * psi  # mean latent of N(0, I) is 0
     return render(model, z, y)
 
 
@@ -177,13 +122,10 @@ def interpolate(model: nn.Module | str, seed_a: int, seed_b: int, frames: int, t
                 classes: ClassSpec = None, mode: str = "slerp") -> list[Image.Image]:
     """`frames` pictures walking from seed_a's latent to seed_b's (both ends included)."""
     model = resolve(model)
-    if isinstance(frames, float) and frames == int(frames):
-        frames = int(frames)
-    if isinstance(frames, bool) or not isinstance(frames, int) or not 2 <= frames <= MAX_FRAMES:
-        raise StudioError(f"Frames must be a whole number from 2 to {MAX_FRAMES}, got {frames!r}.")
+    frames = validate.whole("Frames", frames, 2, MAX_FRAMES)
     if mode not in ("slerp", "lerp"):
         raise StudioError(f"Interpolation mode must be 'slerp' or 'lerp', got {mode!r}.")
-    psi = check_unit(truncation, "Truncation")
+    psi = validate.unit("Truncation", truncation)
     y = class_weights(model, classes)
     za, zb = latents([seed_a, seed_b], model.z_dim)
     t = torch.linspace(0.0, 1.0, frames)
@@ -210,7 +152,7 @@ def parse_seeds(text: str) -> list[int]:
             raise StudioError(f"Cannot read seeds {text!r}: use numbers and ranges like 1,2,5-8.") from None
     if not seeds:
         raise StudioError("Give at least one seed, e.g. 1,2,5-8.")
-    return [check_seed(s) for s in seeds]
+    return [validate.seed(s) for s in seeds]
 
 
 def parse_class_mix(text: str) -> ClassSpec:
@@ -223,5 +165,5 @@ def parse_class_mix(text: str) -> ClassSpec:
         name, _, weight = part.rpartition("=")
         if not name:
             raise StudioError(f"Cannot read class mix {text!r}: use NAME=WEIGHT,NAME=WEIGHT.")
-        mix[name.strip()] = _weight(weight)
+        mix[name.strip()] = validate.weight("Class weight", weight)
     return mix

@@ -21,9 +21,10 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from ..errors import StudioError
-from ..models.efficientnet_lite import VARIANTS, EfficientNetLite, layer_names, load_efficientnet_lite, weights_path
-from . import NETWORK_NAMES, vgg
+from ...errors import StudioError
+from ...models.efficientnet_lite import VARIANTS, EfficientNetLite, layer_names, load_efficientnet_lite, weights_path
+from ...models import vgg19 as vgg
+from . import NETWORK_NAMES
 
 RANDOM = vgg.RANDOM  # weights="random": seeded random weights, for tests and benchmarks
 

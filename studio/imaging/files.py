@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import StudioError
+from ..errors import StudioError
 
 MIN_SIDE = 16
 MAX_PIXELS = 40_000_000  # 40 MP: a phone photo is 12-50 MP; beyond that is almost surely a mistake

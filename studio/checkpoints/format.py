@@ -1,14 +1,12 @@
-"""Checkpoint format and the model registry.
+"""The checkpoint format: reading, checking, writing and loading one checkpoint folder.
 
 A checkpoint is a folder `<root>/<name>/` with
     model.safetensors   the generator's state dict (fp16 or fp32 on disk)
     studio.json         what to build and what it is: format, arch, task, arch_args,
                         image_size, labels, licence, data, recipe, metrics
 
-The registry reads every `studio.json` up front, builds a model only when it is
-first asked for, and keeps a bounded number of built models (least recently used
-evicted). Saving goes through `save_checkpoint`, so trainers and tests write
-exactly what the registry reads.
+Saving goes through `save_checkpoint`, so trainers and tests write exactly what the
+registry (registry.py) reads.
 """
 
 from __future__ import annotations
@@ -18,8 +16,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,12 +25,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .device import pick_device
-from .errors import StudioError
-from .models import ARCHS, build
+from .. import settings
+from ..errors import StudioError
+from ..models import ARCHS, build
+from ..tasks import TASKS
 
 FORMAT_VERSION = 1
-TASKS = ("latent", "conditional", "sketch")
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 WEIGHTS_FILE, SPEC_FILE = "model.safetensors", "studio.json"
 
@@ -46,14 +42,6 @@ def check_name(name: str) -> str:
             f"Invalid checkpoint name {name!r}: use lower-case letters, digits and '-', starting with a letter or digit."
         )
     return name
-
-
-def default_root() -> Path:
-    """`STUDIO_CHECKPOINTS`, else `./checkpoints` when it exists, else the repository's `checkpoints/`."""
-    if os.environ.get("STUDIO_CHECKPOINTS"):
-        return Path(os.environ["STUDIO_CHECKPOINTS"])
-    here = Path("checkpoints")
-    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "checkpoints"
 
 
 @dataclass(frozen=True)
@@ -118,7 +106,7 @@ def save_checkpoint(model: nn.Module, name: str, description: dict[str, Any], ro
     unless given. With `half`, floating tensors are stored as fp16.
     """
     check_name(name)
-    root = Path(root) if root is not None else default_root()
+    root = Path(root) if root is not None else settings.checkpoints_root()
     root.mkdir(parents=True, exist_ok=True)
     spec = {"format": FORMAT_VERSION, "name": name, "arch": getattr(model, "arch_name", None),
             "arch_args": getattr(model, "arch_args", {}), **description}
@@ -181,86 +169,3 @@ def load_model(spec: Spec, device: torch.device | str = "cpu") -> nn.Module:
     model.eval().requires_grad_(False)
     model.spec = spec
     return model.to(device)
-
-
-class Registry:
-    """All checkpoints under `root`, read up front; models built on first `get`.
-
-    Thread-safe: Gradio runs handlers in threads. At most `max_loaded` models stay
-    built; the least recently used one is dropped past that.
-    """
-
-    def __init__(self, root: str | Path | None = None, device: str | torch.device | None = None, max_loaded: int = 4):
-        self.root = Path(root) if root is not None else default_root()
-        self.device = pick_device(str(device) if device is not None else None)
-        self.max_loaded = max(1, int(max_loaded))
-        self._specs: dict[str, Spec] = {}
-        self.problems: dict[str, str] = {}  # folder name -> why it could not be read
-        self._loaded: OrderedDict[str, nn.Module] = OrderedDict()
-        self._lock = threading.RLock()
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Re-read every `studio.json` under the root (new, changed or removed checkpoints)."""
-        specs, problems = {}, {}
-        if self.root.is_dir():
-            for folder in sorted(self.root.iterdir()):
-                if not folder.is_dir() or folder.name.startswith(".") or not NAME_PATTERN.fullmatch(folder.name):
-                    continue
-                if not (folder / SPEC_FILE).exists() and not (folder / WEIGHTS_FILE).exists():
-                    continue  # not a model folder (e.g. the VGG features live elsewhere)
-                try:
-                    specs[folder.name] = read_spec(folder)
-                except StudioError as exc:
-                    problems[folder.name] = str(exc)
-        with self._lock:
-            self._specs, self.problems = specs, problems
-            for name in [n for n in self._loaded if n not in specs]:
-                del self._loaded[name]
-
-    def list(self, task: str | None = None) -> list[Spec]:
-        """Specs of the readable checkpoints, optionally of one task, by name."""
-        if task is not None and task not in TASKS:
-            raise StudioError(f"Unknown task {task!r}; tasks are {', '.join(TASKS)}.")
-        return [s for s in self._specs.values() if task is None or s.task == task]
-
-    def names(self, task: str | None = None) -> list[str]:
-        return [s.name for s in self.list(task)]
-
-    def spec(self, name: str) -> Spec:
-        """The description of checkpoint `name`; unknown names list the available ones."""
-        check_name(name)
-        if name in self._specs:
-            return self._specs[name]
-        if name in self.problems:
-            raise StudioError(self.problems[name])
-        available = ", ".join(self._specs) or "none"
-        raise StudioError(f"No checkpoint named {name!r} in {self.root}. Available: {available}.")
-
-    def get(self, name: str) -> nn.Module:
-        """The built model `name` on the registry's device (built and cached on first use)."""
-        spec = self.spec(name)
-        with self._lock:
-            if name in self._loaded:
-                self._loaded.move_to_end(name)
-                return self._loaded[name]
-            model = load_model(spec, self.device)
-            self._loaded[name] = model
-            while len(self._loaded) > self.max_loaded:
-                self._loaded.popitem(last=False)
-            return model
-
-    def loaded(self) -> list[str]:
-        """Names of the models built now, least recently used first."""
-        with self._lock:
-            return list(self._loaded)
-
-    def unload(self, name: str | None = None) -> None:
-        """Drop one built model, or all of them, and free their memory."""
-        with self._lock:
-            if name is None:
-                self._loaded.clear()
-            else:
-                self._loaded.pop(name, None)
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
