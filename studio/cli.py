@@ -8,35 +8,9 @@ import sys
 from pathlib import Path
 
 from .errors import StudioError
+from .tasks import TRAINERS
 from .tasks.style import NETWORK_NAMES
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
-
-
-def _pairs(text: str, form: str) -> dict[str, str]:
-    """'a=b, c=d' -> {'a': 'b', 'c': 'd'}; refuses anything else, naming the expected `form`."""
-    pairs = [part.split("=") for part in text.split(",") if part.strip()]
-    if not pairs or any(len(pair) != 2 or not all(side.strip() for side in pair) for pair in pairs):
-        raise argparse.ArgumentTypeError(f"expected {form} pairs separated by commas, got {text!r}")
-    return {left.strip(): right.strip() for left, right in pairs}
-
-
-def _class_merges(text: str) -> dict[str, str]:
-    """'fruit & veg=food & drink,b=a' -> {'fruit & veg': 'food & drink', 'b': 'a'}."""
-    return _pairs(text, "FROM=TO class")
-
-
-def _class_weights(text: str) -> dict[str, float]:
-    """'fruit & veg=4,weather=0.5' -> {'fruit & veg': 4.0, 'weather': 0.5}."""
-    try:
-        return {name: float(factor) for name, factor in _pairs(text, "CLASS=FACTOR").items()}
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected CLASS=FACTOR pairs with numbers for factors, got {text!r}") from None
+from .train.recipes import CONFIGS, add_flags
 
 
 def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None:
@@ -138,35 +112,18 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    if args.kind == "pix2pix":
-        from .train.pix2pix import Pix2PixConfig, train_pix2pix
+    from dataclasses import fields
 
-        if args.d_warmup:
-            raise StudioError("--d-warmup is for dcgan and cgan runs.")
+    from .train import run_trainer
+    from .train.recipes import CONFIGS
 
-        cfg = Pix2PixConfig(data=args.data, name=args.name, recipe=args.recipe, epochs=args.epochs,
-                            batch=args.batch or 16, image_size=args.image_size or 128, width=args.width or 32,
-                            augment=args.augment,
-                            seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
-                            save_every_s=args.save_every, snapshots=args.snapshots,
-                            init_from=_checkpoint_folder(args, args.init_from), branch_from=args.branch_from,
-                            amp=not args.fp32)
-        print(f"wrote {train_pix2pix(cfg, resume=args.resume, max_images=args.max_images)}")
-        return
-    from .train.gan import GanConfig, train_gan
-
-    cfg = GanConfig(data=args.data, name=args.name, conditional=args.kind == "cgan", recipe=args.recipe,
-                    epochs=args.epochs, batch=args.batch or 64, image_size=args.image_size or 64, width=args.width,
-                    z_dim=args.z_dim, augment=args.augment, class_loss=args.class_loss,
-                    twin_loss=args.twin_loss, mode_seeking=args.mode_seeking, ema_kimg=args.ema_kimg,
-                    class_balance=args.class_balance, lr=args.lr, merge_classes=args.merge_classes,
-                    class_weights=args.class_weights,
-                    seed=args.seed, threads=args.threads, checkpoints=args.checkpoints, run_dir=args.run_dir,
-                    save_every_s=args.save_every, snapshots=args.snapshots,
-                    init_from=_checkpoint_folder(args, args.init_from), d_warmup=args.d_warmup,
-                    branch_from=args.branch_from, amp=not args.fp32)
-    path = train_gan(cfg, resume=args.resume, max_images=args.max_images)
-    print(f"wrote {path}")
+    config = CONFIGS[args.kind]
+    given = {f.name: getattr(args, f.name) for f in fields(config) if hasattr(args, f.name)}
+    given["init_from"] = _checkpoint_folder(args, given.get("init_from"))
+    if args.kind in ("dcgan", "cgan"):
+        given["conditional"] = args.kind == "cgan"
+    cfg = config(**given)
+    print(f"wrote {run_trainer(args.kind, cfg, resume=args.resume, max_images=args.max_images)}")
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -296,65 +253,13 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_data)
 
     s = sub.add_parser("train", parents=[common], help="train a model and write a checkpoint")
-    s.add_argument("kind", choices=["dcgan", "cgan", "pix2pix"])
-    s.add_argument("--data", required=True, help="image folder (one sub-folder per class for cgan; "
-                   "sketch/ + color/ or side-by-side A|B pictures for pix2pix)")
-    s.add_argument("--name", required=True)
-    s.add_argument("--recipe", choices=["studio", "reference"], default="studio")
-    s.add_argument("--epochs", type=float, default=100)
-    s.add_argument("--max-images", type=int, help="stop after this many images seen (overrides --epochs)")
-    s.add_argument("--batch", type=int, help="default 64 (GANs), 16 (pix2pix)")
-    s.add_argument("--image-size", type=int, help="default 64 (GANs), 128 (pix2pix)")
-    s.add_argument("--width", type=int)
-    s.add_argument("--z-dim", type=int)
-    s.add_argument("--augment", help="GANs: DiffAugment policy, e.g. color,translation,cutout; pix2pix: any of "
-                   "flip,shift,width,drop; '' for none (default: the recipe's)")
-    s.add_argument("--class-loss", type=float, metavar="WEIGHT",
-                   help="cgan: weight of the auxiliary class loss (D names real pictures' class, G is rewarded "
-                        "when it reads its own); 0 for none (default: 1 in the studio recipe, 0 in the reference)")
-    s.add_argument("--twin-loss", type=float, metavar="WEIGHT",
-                   help="cgan: weight of a twin classifier's loss (TAC-GAN: a second head names the class of "
-                        "generated pictures, G is rewarded when it cannot), usually the class loss's; 0 for none "
-                        "(default); a resumed run may add it")
-    s.add_argument("--mode-seeking", type=float, metavar="WEIGHT",
-                   help="GANs: weight of MSGAN's mode-seeking term (G is rewarded when two latents of the same "
-                        "class give different pictures); 0 for none (default); a resumed run may add it")
-    s.add_argument("--lr", type=float, help="GANs: Adam learning rate of both networks (default: the recipe's, 2e-4); "
-                   "a resumed run goes on with the new one, e.g. lower for a last phase")
-    s.add_argument("--ema-kimg", type=float, metavar="KIMG",
-                   help="GANs: half-life of the generator's moving average in thousands of images (default: the "
-                        "recipe's, 10; 0 ships the raw generator); a resumed run may lengthen it")
-    s.add_argument("--class-balance", type=float, metavar="ALPHA",
-                   help="cgan: how much to even out the classes in the batches, 0 (the data's own mix, default) "
-                        "to 1 (every class equally often); class c is drawn in proportion to count_c^(1-ALPHA), and "
-                        "the folders of a merged class likewise inside it")
-    s.add_argument("--merge-classes", type=_class_merges, default={}, metavar="FROM=TO,...",
-                   help="cgan: count a class folder's pictures as another class, e.g. 'fruit & veg=food & drink'; "
-                        "a resumed or branched run keeps the kept classes' weights")
-    s.add_argument("--class-weights", type=_class_weights, default={}, metavar="CLASS=FACTOR,...",
-                   help="cgan: multiply a class's share of the batches (real pictures and fake labels), on top of "
-                        "--class-balance, e.g. 'fruit & veg=4'")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--threads", type=int)
-    s.add_argument("--run-dir", help="where state, logs and sample grids go (default: the data cache)")
-    s.add_argument("--save-every", type=float, default=600, help="seconds between saves")
-    s.add_argument("--snapshots", type=_int_list, default=(),
-                   help="images seen at which to keep a copy of the checkpoint, e.g. 50000,100000")
-    s.add_argument("--init-from", metavar="CHECKPOINT",
-                   help="start the generator from this checkpoint (a name under --checkpoints, or a folder): "
-                        "fine-tune a shipped model on your pictures")
-    s.add_argument("--d-warmup", type=int, default=0, metavar="IMAGES",
-                   help="GANs with --init-from: images for which the fresh discriminator trains alone before "
-                        "the loaded generator starts to learn (a resumed run finishes its warm-up)")
-    s.add_argument("--fp32", action="store_true",
-                   help="train in float32 everywhere (default: bfloat16 autocast on a GPU and on CPUs with AMX, "
-                        "where it trained the width-48 cgan about 2x as fast)")
-    start = s.add_mutually_exclusive_group()
-    start.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
-    start.add_argument("--branch-from", metavar="RUN",
-                       help="a new run (--name) that goes on from another run's last save (a run name or "
-                            "folder), e.g. to try other settings from the same point; that run is left as it was")
-    s.set_defaults(func=cmd_train)
+    kinds = s.add_subparsers(dest="kind", required=True)
+    for kind, task in TRAINERS.items():
+        k = kinds.add_parser(kind, parents=[common], help=f"a {task.name} model (data: `studio data {task.data}`)")
+        add_flags(k, CONFIGS[kind])
+        k.add_argument("--max-images", type=int, help="stop after this many images seen (overrides --epochs)")
+        k.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
+        k.set_defaults(func=cmd_train)
 
     s = sub.add_parser("stylize", parents=[common], help="neural style transfer (Gatys' Gram matrices)")
     s.add_argument("--content", required=True)

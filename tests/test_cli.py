@@ -53,25 +53,37 @@ def test_errors_are_one_line_without_traceback(ckpt_root, tmp_path, capsys):
         (["sample", "tiny-latent", "--seeds", "1", "--truncation", "2", "--out", str(tmp_path / "x.png")], "Truncation"),
         (["sample", "tiny-classes", "--seeds", "1", "--class", "hats", "--out", str(tmp_path / "x.png")], "Unknown class"),
         (["sample", "tiny-latent", "--seeds", "1"], "--out"),
-        (["train", "pix2pix", "--data", str(tmp_path), "--name", "x", "--d-warmup", "10"], "dcgan and cgan"),
+        (["train", "cgan", "--data", str(tmp_path), "--name", "x", "--lr", "0"], "learning rate must be above 0"),
+        (["train", "dcgan", "--data", str(tmp_path), "--name", "x", "--d-warmup", "10"], "--init-from"),
     ]:
         code, _, err = run(capsys, *argv, "--checkpoints", str(ckpt_root))
         assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_merge_classes_takes_from_to_pairs(tmp_path, capsys):
-    from studio.cli import _class_merges
+def test_train_flags_come_from_each_trainers_knobs(capsys):
+    """Each trainer offers its own knobs: a flag of another trainer is refused by argparse."""
+    with pytest.raises(SystemExit):
+        main(["train", "pix2pix", "--data", "d", "--name", "x", "--d-warmup", "10"])
+    assert "unrecognized arguments: --d-warmup" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "dcgan", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--class-loss" in help_text and "default: studio 32, reference 64" in help_text
 
-    assert _class_merges("fruit & veg=food & drink, b=a") == {"fruit & veg": "food & drink", "b": "a"}
+
+def test_merge_classes_takes_from_to_pairs(tmp_path, capsys):
+    from studio.train.recipes import class_merges
+
+    assert class_merges("fruit & veg=food & drink, b=a") == {"fruit & veg": "food & drink", "b": "a"}
     with pytest.raises(SystemExit):
         main(["train", "cgan", "--data", str(tmp_path), "--name", "x", "--merge-classes", "fruit"])
     assert "FROM=TO" in capsys.readouterr().err
 
 
 def test_class_weights_take_class_factor_pairs(tmp_path, capsys):
-    from studio.cli import _class_weights
+    from studio.train.recipes import class_factors
 
-    assert _class_weights("fruit & veg=3, weather=0.5") == {"fruit & veg": 3.0, "weather": 0.5}
+    assert class_factors("fruit & veg=3, weather=0.5") == {"fruit & veg": 3.0, "weather": 0.5}
     for bad, message in (("fruit & veg", "separated by commas"), ("fruit & veg=lots", "numbers for factors")):
         with pytest.raises(SystemExit):
             main(["train", "cgan", "--data", str(tmp_path), "--name", "x", "--class-weights", bad])

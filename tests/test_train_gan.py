@@ -299,7 +299,7 @@ def test_class_weights_multiply_a_class_share_of_the_batches():
 
 def test_out_of_range_settings_are_refused_before_a_run_starts(tmp_path):
     data = make_image_folder(tmp_path / "classes", classes=["blocks", "lines"])
-    for name, kw, message in (("a", {"class_balance": -0.5}, "between 0 and 1"), ("b", {"lr": 0.0}, "above 0"),
+    for name, kw, message in (("a", {"class_balance": -0.5}, "from 0 to 1"), ("b", {"lr": 0.0}, "above 0"),
                               ("c", {"ema_kimg": -1.0}, "EMA half-life"),
                               ("d", {"class_weights": {"circles": 2.0}}, "No class 'circles'")):
         with pytest.raises(StudioError, match=message):

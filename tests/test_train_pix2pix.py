@@ -12,7 +12,8 @@ from studio import Registry, StudioError
 from studio.cli import main
 from studio.data.pairs import load_pairs
 from studio.models import build
-from studio.train.pix2pix import Pix2PixConfig, augment_pair, drop_strokes, jitter_strokes, train_pix2pix
+from studio.train.augment import augment_pair, drop_strokes, jitter_strokes
+from studio.train.pix2pix import Pix2PixConfig, train_pix2pix
 
 
 def make_pairs(root, n=10, size=32, side_by_side=False):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -30,17 +29,6 @@ def grid(images: Sequence[Image.Image], columns: int | None = None, pad: int = 2
     for i, image in enumerate(images):
         sheet.paste(image, (pad + (i % columns) * (w + pad), pad + (i // columns) * (h + pad)))
     return sheet
-
-
-@torch.no_grad()
-def save_grid(g: torch.nn.Module, z: torch.Tensor, y: torch.Tensor | None, path: Path, train_mode_bn: bool = False) -> None:
-    """Render a generator on fixed inputs as a grid PNG (for training progress)."""
-    was_training = g.training
-    g.train(train_mode_bn)
-    device = next(g.parameters()).device
-    images = to_pil(g(z.to(device), y.to(device) if y is not None else None))
-    g.train(was_training)
-    grid(images).save(path)
 
 
 def gif_bytes(frames: Sequence[Image.Image], duration_ms: int = 80, bounce: bool = True) -> bytes:

@@ -1,1 +1,18 @@
-"""Trainers for the studio's model kinds; each writes a registry checkpoint."""
+"""Training: the knobs (recipes.py), the shared loop (loop.py), the trainers (gan.py, pix2pix.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .recipes import TrainConfig
+
+
+def run_trainer(kind: str, cfg: TrainConfig, resume: bool = False, max_images: int | None = None) -> Path:
+    """Train with the trainer of `studio train KIND`; returns the checkpoint folder."""
+    if kind == "pix2pix":
+        from .pix2pix import train_pix2pix
+
+        return train_pix2pix(cfg, resume, max_images)
+    from .gan import train_gan
+
+    return train_gan(cfg, resume, max_images)

@@ -74,6 +74,12 @@ def wrap(model: nn.Module, placement: Placement) -> nn.Module:
     return DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
 
 
+def seed_rank(seed: int, place: Placement, step: int = 0) -> None:
+    """Under torchrun, give each rank its own random stream (its own batches and augmentation)."""
+    if place.world > 1:
+        torch.manual_seed(seed + 100_003 * place.rank + step)
+
+
 def teardown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

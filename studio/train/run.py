@@ -1,4 +1,4 @@
-"""What every trainer shares: the run folder, starting or resuming, EMA, the save cadence."""
+"""A training run's folder: resumable state, what changed on a resume, the loss log and plot, the save cadence and snapshots."""
 
 from __future__ import annotations
 
@@ -6,59 +6,23 @@ import json
 import platform
 import shutil
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
 from .. import settings
-from ..checkpoints import check_name, load_model, read_spec
+from ..checkpoints import check_name
 from ..errors import StudioError
-from .distributed import Placement
+from .distributed import Placement, seed_rank
 from .plot import plot_losses
+from .recipes import TrainConfig, added_later, bookkeeping
 from .state import load_state, save_state, saved_info, state_exists
-
-
-@torch.no_grad()
-def ema_update(ema: torch.nn.Module, model: torch.nn.Module, beta: float) -> None:
-    for p_ema, p in zip(ema.parameters(), model.parameters()):
-        p_ema.lerp_(p, 1.0 - beta)
-
-
-def ema_beta(images_seen: int, batch: int, ema_kimg: float) -> float:
-    """Decay for a half-life of `ema_kimg` thousand images, ramped up over the first
-    images (StyleGAN2's ramp-up 0.05) so that early EMA weights are not the initial noise."""
-    ema_nimg = min(ema_kimg * 1000, images_seen * 0.05)
-    return 0.5 ** (batch / max(ema_nimg, 1e-8))
-
-
-def init_generator(folder: str | Path, g: torch.nn.Module, g_ema: torch.nn.Module, info: dict[str, Any]) -> None:
-    """Start G and its EMA from a checkpoint's weights (D starts afresh): fine-tuning a
-    shipped model on other pictures. Against a fresh D a well-trained G first gets worse,
-    more slowly when D is warmed up first (`d_warmup`) and the learning rate is low
-    (checkpoints/README.md): not a substitute for `--resume`. The images-seen count goes
-    on from the checkpoint's, so the EMA keeps its half-life; the start is recorded in
-    `info["init_from"]`, which a resume keeps."""
-    spec = read_spec(Path(folder))
-    if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
-        raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
-                          f"{getattr(g, 'arch_name', '?')} {g.arch_args}; give matching --width/--z-dim/classes.")
-    state = load_model(spec).state_dict()  # the registry's strict, checked load; fp16 on disk -> fp32
-    g.load_state_dict(state, strict=True)
-    g_ema.load_state_dict(state, strict=True)
-    seen = int(spec.raw.get("training", {}).get("images_seen", 0))
-    info["images_seen"] = seen
-    info["init_from"] = {"checkpoint": spec.name, "images_seen": seen}
-    print(f"generator initialised from {spec.path} ({seen} images seen); discriminator afresh")
 
 
 def machine() -> str:
     return f"{platform.machine()} {platform.processor() or ''}".strip()
-
-
-# Config keys that say how a run is driven, not what it learns: not recorded as changes on --resume.
-BOOKKEEPING = {"name", "epochs", "threads", "checkpoints", "run_dir", "save_every_s", "snapshots",
-               "sample_every_img", "half", "init_from", "d_warmup", "branch_from", "extra"}
 
 
 def _logged_images(row: str) -> float:
@@ -69,53 +33,42 @@ def _logged_images(row: str) -> float:
         return float("inf")
 
 
+@dataclass
+class Nets:
+    """What a run saves and restores: the networks, their optimisers, the parts a resumed run
+    may add or drop (see state.load_state), and the log's columns to plot."""
+
+    modules: dict[str, torch.nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    optional: tuple[str, ...] = ()
+    plot_keys: tuple[str, ...] = ()
+
+
 class Run:
     """A training run's folder: resumable state, loss log and plot, periodic saves."""
 
-    def __init__(self, name: str, run_dir: str | None, modules: dict[str, torch.nn.Module],
-                 optimizers: dict[str, torch.optim.Optimizer], config: dict[str, Any], resume: bool,
-                 save_every_s: float, plot_keys: list[str], placement: Placement | None = None,
-                 optional: tuple[str, ...] = (), branch_from: str | None = None,
-                 added_later: dict[str, Any] | None = None, classes: list[str] | None = None,
-                 saved_classes: list[str] | None = None):
-        """`optional`: parts of the state a resumed run may add or drop (see `load_state`).
-        `classes`: a conditional run's classes, saved with its state; a run may go on with
+    def __init__(self, cfg: TrainConfig, nets: Nets, resume: bool, placement: Placement,
+                 classes: list[str] | None = None, saved_classes: list[str] | None = None):
+        """`classes`: a conditional run's classes, saved with its state; a run may go on with
         fewer (say two merged into one), each keeping its rows of the class-indexed weights,
         or split a class it had merged apart again (both parts start from its rows).
         `saved_classes`: the classes of states saved before runs recorded theirs.
-        `added_later`: settings that states saved before they existed lack, with the value
-        those runs trained with (an off switch), so that turning one on is recorded.
-        `branch_from`: another run (a name under the runs folder, or its folder) whose saved
+        `cfg.branch_from`: another run (a name under the runs folder, or its folder) whose saved
         state this new run goes on from, as if resumed, leaving that run as it was."""
-        check_name(name)
+        check_name(cfg.name)
         runs = settings.data_root() / "runs"
-        self.path = Path(run_dir) if run_dir else runs / name
+        self.path = Path(cfg.run_dir) if cfg.run_dir else runs / cfg.name
         self.state = self.path / "state"
-        source = self._branch_source(branch_from, runs, resume) if branch_from else None
+        source = self._branch_source(cfg.branch_from, runs, resume) if cfg.branch_from else None
         self.path.mkdir(parents=True, exist_ok=True)
-        self.modules, self.optimizers = modules, optimizers
-        self.save_every_s, self.plot_keys = save_every_s, plot_keys
-        self.placement = placement or Placement(0, 1, torch.device("cpu"), False)
-        self.added_later = added_later or {}
+        self.nets, self.save_every_s = nets, cfg.save_every_s
+        self.placement = placement
+        self.added_later, self.bookkeeping = added_later(cfg), bookkeeping(cfg)
+        config = asdict(cfg)
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
         self.resumed = resume or source is not None  # weights and RNG come from a saved state
         if self.resumed:
-            if source is None and not state_exists(self.state):
-                raise StudioError(f"--resume: no saved state in {self.path}.")
-            saved = source or self.state
-            saved_run = saved_info(saved)
-            keep = self._kept_classes(saved_run.get("classes", saved_classes), classes,
-                                      saved_run["config"].get("merge_classes"))
-            self.info = load_state(saved, modules, optimizers, optional, keep_classes=keep)
-            if source is not None:
-                self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
-                self._copy_log(source.parent / "losses.jsonl")
-                print(f"branched from {source.parent}")
-            if self.placement.world > 1:  # the saved RNG is rank 0's: give each rank its own stream
-                torch.manual_seed(config.get("seed", 0) + 100_003 * self.placement.rank + self.info["step"])
-            print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
-            self._record_changes(config)
-            self._drop_log_after(self.info["images_seen"])
+            self._resume(source, config, classes, saved_classes)
         elif state_exists(self.state):
             raise StudioError(f"{self.path} already holds a run; pass --resume to continue it or choose another --name.")
         if classes is not None:
@@ -125,7 +78,27 @@ class Run:
         self._t0 = time.monotonic() - self.info["seconds"]
         self._last_save = time.monotonic()
         # Milestones already passed (a resumed run) are not taken again.
-        self._snapshots = sorted(int(n) for n in config.get("snapshots") or () if int(n) > self.info["images_seen"])
+        self._snapshots = sorted(int(n) for n in cfg.snapshots if int(n) > self.info["images_seen"])
+
+    def _resume(self, source: Path | None, config: dict[str, Any], classes: list[str] | None,
+                saved_classes: list[str] | None) -> None:
+        """Load the saved state (this run's, or the branch source's) and record what changed."""
+        if source is None and not state_exists(self.state):
+            raise StudioError(f"--resume: no saved state in {self.path}.")
+        saved = source or self.state
+        saved_run = saved_info(saved)
+        keep = self._kept_classes(saved_run.get("classes", saved_classes), classes,
+                                  saved_run["config"].get("merge_classes"))
+        self.info = load_state(saved, self.nets.modules, self.nets.optimizers, self.nets.optional, keep_classes=keep)
+        if source is not None:
+            self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
+            self._copy_log(source.parent / "losses.jsonl")
+            print(f"branched from {source.parent}")
+        # The saved RNG is rank 0's: give each rank its own stream.
+        seed_rank(config.get("seed", 0), self.placement, self.info["step"])
+        print(f"resumed at step {self.info['step']}, {self.info['images_seen']} images seen")
+        self._record_changes(config)
+        self._drop_log_after(self.info["images_seen"])
 
     @staticmethod
     def _kept_classes(saved: list[str] | None, classes: list[str] | None,
@@ -179,7 +152,7 @@ class Run:
         before = {**self.added_later, **self.info["config"]}
         # (A None before is a recipe default that older states did not resolve: unknown, not a change.)
         changed = {k: [before.get(k), v] for k, v in config.items()
-                   if k not in BOOKKEEPING and before.get(k) is not None and before.get(k) != v}
+                   if k not in self.bookkeeping and before.get(k) is not None and before.get(k) != v}
         # The precision is not a setting but follows the machine (bfloat16 where it is fast, see
         # distributed.setup): a run moved between machines records the switch like a setting.
         was = self.info.get("bf16_autocast")  # None: a state saved before runs recorded it
@@ -212,14 +185,14 @@ class Run:
         if not (done or due or time.monotonic() - self._last_save >= self.save_every_s):
             return False
         self.log.flush()
-        save_state(self.state, self.modules, self.optimizers, self.info)
+        save_state(self.state, self.nets.modules, self.nets.optimizers, self.info)
         path = Path(write_checkpoint())
         if due:  # one write serves both the save and the snapshot
             self._snapshots = [n for n in self._snapshots if n > self.info["images_seen"]]
             target = self.path / "snapshots" / str(due[-1]) / path.name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(path, target)
-        plot_losses(self.path / "losses.jsonl", self.path / "losses.png", self.plot_keys)
+        plot_losses(self.path / "losses.jsonl", self.path / "losses.png", list(self.nets.plot_keys))
         self._last_save = time.monotonic()
         return True
 

@@ -1,0 +1,278 @@
+"""Every training setting, declared once: a dataclass field per knob, with its default (or
+one per recipe), its help text, its range and the value runs saved before it existed had.
+
+The `studio train` flags, the checks, the run state's record of what changed on a resume
+and the checkpoint's `recipe` block are all made from these declarations, so a new knob
+is one line here (and the code that uses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Callable
+
+from .. import validate
+from ..errors import StudioError
+from .augment import check_policy, parse_augment
+
+RECIPES = ("studio", "reference")
+UNSET = object()  # Knob.old for settings every saved run has
+
+
+@dataclass(frozen=True)
+class Knob:
+    """How one config field is offered, checked and recorded."""
+
+    help: str
+    per_recipe: dict[str, Any] | None = None  # the field's default is None: "the recipe's", filled from here
+    flag: str | None = None  # the CLI flag without '--'; None: from the field name; "": no flag
+    parse: Callable[[str], Any] | None = None  # CLI text -> value, for types argparse cannot convert
+    choices: tuple[Any, ...] | None = None
+    lo: float | None = None  # checked range, with `what` naming the setting in the message
+    hi: float = math.inf
+    what: str = ""
+    old: Any = UNSET  # the value runs saved before this knob existed trained with (an off switch)
+    learns: bool = True  # False: it says how a run is driven (paths, cadence), not what it learns
+    metavar: str | None = None
+
+
+def knob(default: Any = MISSING, help: str = "", **kw: Any) -> Any:
+    """A dataclass field described by a Knob; mutable defaults are copied per instance."""
+    meta = {"knob": Knob(help, **kw)}
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def knobs(config: type | object) -> list[tuple[str, Knob]]:
+    return [(f.name, f.metadata["knob"]) for f in fields(config) if "knob" in f.metadata]
+
+
+def int_list(text: str) -> tuple[int, ...]:
+    """'1000,2000' -> (1000, 2000)."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
+
+
+def _pairs(text: str, form: str) -> dict[str, str]:
+    pairs = [part.split("=") for part in text.split(",") if part.strip()]
+    if not pairs or any(len(pair) != 2 or not all(side.strip() for side in pair) for pair in pairs):
+        raise argparse.ArgumentTypeError(f"expected {form} pairs separated by commas, got {text!r}")
+    return {left.strip(): right.strip() for left, right in pairs}
+
+
+def class_merges(text: str) -> dict[str, str]:
+    """'fruit & veg=food & drink,b=a' -> {'fruit & veg': 'food & drink', 'b': 'a'}."""
+    return _pairs(text, "FROM=TO class")
+
+
+def class_factors(text: str) -> dict[str, float]:
+    """'fruit & veg=4,weather=0.5' -> {'fruit & veg': 4.0, 'weather': 0.5}."""
+    try:
+        return {name: float(factor) for name, factor in _pairs(text, "CLASS=FACTOR").items()}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected CLASS=FACTOR pairs with numbers for factors, got {text!r}") from None
+
+
+@dataclass
+class TrainConfig:
+    """What every trainer takes. Subclasses add their own knobs; `check` adds cross-field rules."""
+
+    data: str = knob(help="training pictures: a folder (see `studio data`)")
+    name: str = knob(help="the checkpoint's and the run's name", learns=False)
+    recipe: str = knob("studio", "a set of defaults: studio, or the reference paper's", choices=RECIPES)
+    epochs: float = knob(100.0, "passes over the training pictures", lo=0, what="Epochs", learns=False)
+    seed: int = knob(0, "seed of the initial weights, batches and augmentation", lo=0, hi=validate.MAX_SEED,
+                     what="Seed")
+    threads: int | None = knob(None, "torch CPU threads", lo=1, hi=1024, what="Threads", learns=False, metavar="N")
+    checkpoints: str = knob("checkpoints", "where the checkpoint is written", flag="", learns=False)
+    run_dir: str | None = knob(None, "where state, logs and sample grids go (default: <data cache>/runs/NAME)",
+                               learns=False)
+    save_every_s: float = knob(600.0, "seconds between saves", flag="save-every", lo=0, what="Save interval", metavar="SECONDS",
+                               learns=False)
+    snapshots: tuple[int, ...] = knob((), "images seen at which to keep a copy of the checkpoint, e.g. 50000,100000",
+                                      parse=int_list, learns=False, metavar="IMAGES,...")
+    init_from: str | None = knob(None, "start the generator from this checkpoint (a name under --checkpoints, or "
+                                 "a folder): fine-tune a shipped model on your pictures", metavar="CHECKPOINT",
+                                 learns=False)
+    branch_from: str | None = knob(None, "a new run (--name) that goes on from another run's last save (a run name "
+                                   "or folder), e.g. to try other settings from the same point; that run is left "
+                                   "as it was", metavar="RUN", learns=False)
+    half: bool = knob(True, "store the shipped generator in float16", flag="", learns=False)
+    amp: bool = knob(True, "train in float32 everywhere (default: bfloat16 autocast on a GPU and on CPUs with "
+                     "AMX, where it is fast)", flag="fp32")
+
+    def __post_init__(self) -> None:
+        for name, k in knobs(self):
+            value = getattr(self, name)
+            if value is None and k.per_recipe is not None:
+                value = k.per_recipe[self.recipe] if self.recipe in k.per_recipe else None
+            if k.choices is not None and value not in k.choices:
+                raise StudioError(f"{k.what or name} must be one of {', '.join(map(str, k.choices))}, not {value!r}.")
+            if k.lo is not None and value is not None:
+                value = validate.number(k.what or name, value, k.lo, k.hi, integer=_type(type(self), name) is int)
+            setattr(self, name, value)
+        self.snapshots = tuple(int(n) for n in self.snapshots)
+        self.check()
+
+    def check(self) -> None:
+        """Rules that involve several knobs."""
+
+    def learned(self) -> dict[str, Any]:
+        """The knobs that shape what is learned: the checkpoint's recipe block."""
+        return {name: getattr(self, name) for name, k in knobs(self) if k.learns and name != "data"}
+
+
+def added_later(config: type | object) -> dict[str, Any]:
+    """Knob -> the value runs saved before it existed trained with."""
+    return {name: k.old for name, k in knobs(config) if k.old is not UNSET}
+
+
+def bookkeeping(config: type | object) -> set[str]:
+    """Knobs that say how a run is driven: never recorded as changes on a resume."""
+    return {name for name, k in knobs(config) if not k.learns}
+
+
+@dataclass
+class GanConfig(TrainConfig):
+    """The 64x64 GANs (`dcgan`, and `cgan` with `conditional`). Recipes: `studio` (spectral-norm D,
+    DiffAugment, EMA, auxiliary class loss) and `reference` (pytorch/examples' DCGAN)."""
+
+    conditional: bool = knob(False, "learn one generator per class (cgan)", flag="")
+    batch: int = knob(64, "pictures per step (per process)", lo=1, hi=65536, what="Batch")
+    image_size: int = knob(64, "picture side in pixels", lo=8, hi=1024, what="Image size")
+    width: int | None = knob(None, "channel width of G and D", per_recipe={"studio": 32, "reference": 64},
+                             lo=1, hi=4096, what="Width")
+    z_dim: int | None = knob(None, "latent size", per_recipe={"studio": 128, "reference": 100}, lo=1, hi=4096,
+                             what="Latent size")
+    d_norm: str | None = knob(None, "normalisation of D: sn (spectral) or bn (batch)",
+                              per_recipe={"studio": "sn", "reference": "bn"}, choices=("sn", "bn"))
+    augment: str | None = knob(None, "DiffAugment policy on real and fake, e.g. color,translation,cutout; '' for "
+                               "none", per_recipe={"studio": "color,translation,cutout", "reference": ""})
+    mirror: bool | None = knob(None, "x-flip real pictures at random", flag="",
+                               per_recipe={"studio": True, "reference": False})
+    ema_kimg: float | None = knob(None, "half-life of the generator's moving average in thousands of images "
+                                  "(0 ships the raw generator); a resumed run may lengthen it",
+                                  per_recipe={"studio": 10.0, "reference": 0.0}, lo=0, what="The EMA half-life",
+                                  metavar="KIMG")
+    lr: float = knob(2e-4, "Adam learning rate of both networks; a resumed run goes on with the new one")
+    beta1: float = knob(0.5, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
+    class_loss: float | None = knob(None, "cgan: weight of the auxiliary class loss (D names real pictures' "
+                                    "class, G is rewarded when it reads its own); 0 for none",
+                                    per_recipe={"studio": 1.0, "reference": 0.0}, lo=0, what="The class loss",
+                                    metavar="WEIGHT")
+    twin_loss: float = knob(0.0, "cgan: weight of a twin classifier's loss (TAC-GAN: a second head names the "
+                            "class of generated pictures, G is rewarded when it cannot); a resumed run may add it",
+                            lo=0, what="The twin loss", old=0.0, metavar="WEIGHT")
+    class_balance: float = knob(0.0, "cgan: how much to even out the classes in the batches, 0 (the data's own "
+                                "mix) to 1 (every class equally often): class c is drawn in proportion to "
+                                "count_c^(1-ALPHA), and the folders of a merged class likewise inside it",
+                                lo=0, hi=1, what="The class balance", old=0.0, metavar="ALPHA")
+    mode_seeking: float = knob(0.0, "weight of MSGAN's mode-seeking term (G is rewarded when two latents of the "
+                               "same class give different pictures); a resumed run may add it", lo=0,
+                               what="The mode-seeking weight", old=0.0, metavar="WEIGHT")
+    merge_classes: dict[str, str] = knob({}, "cgan: count a class folder's pictures as another class, e.g. "
+                                         "'fruit & veg=food & drink'", parse=class_merges, old={},
+                                         metavar="FROM=TO,...")
+    class_weights: dict[str, float] = knob({}, "cgan: multiply a class's share of the batches, on top of "
+                                           "--class-balance, e.g. 'fruit & veg=4'", parse=class_factors, old={},
+                                           metavar="CLASS=FACTOR,...")
+    d_warmup: int = knob(0, "with --init-from: images for which the fresh discriminator trains alone before the "
+                         "loaded generator starts to learn", lo=0, hi=10**12, what="--d-warmup", learns=False,
+                         metavar="IMAGES")
+    sample_every_img: int = knob(20000, "images between sample grids of the raw generator", lo=1, hi=10**12,
+                                 what="The sample interval", learns=False, metavar="IMAGES")
+    extra: dict = knob({}, "recorded in studio.json as given (licence, metrics)", flag="", learns=False)
+
+    def check(self) -> None:
+        check_policy(self.augment)
+        if not self.lr > 0 or not math.isfinite(self.lr):
+            raise StudioError(f"The learning rate must be above 0, not {self.lr}.")
+        if (self.merge_classes or self.class_weights) and not self.conditional:
+            raise StudioError("Merging or weighing classes needs a conditional model (cgan).")
+        if not self.conditional:  # no classes to learn (and studio.json says so)
+            self.class_loss = self.twin_loss = self.class_balance = 0.0
+        if self.twin_loss and not self.class_loss:
+            raise StudioError(f"The twin loss needs a class loss above 0 (twin {self.twin_loss}, "
+                              f"class {self.class_loss}).")
+        if self.d_warmup and (self.branch_from or not self.init_from):
+            raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
+                              "run keeps its own): the fresh discriminator learns alone before the generator "
+                              "follows it.")
+
+
+@dataclass
+class Pix2PixConfig(TrainConfig):
+    """pix2pix (line art -> colour): U-Net G, 70x70 PatchGAN D, L1 + adversarial loss. Recipes: `studio`
+    (instance norm, no dropout, EMA) and `reference` (the paper's batch norm and dropout)."""
+
+    batch: int = knob(16, "pairs per step (per process)", lo=1, hi=65536, what="Batch")
+    image_size: int = knob(128, "picture side in pixels", lo=16, hi=1024, what="Image size")
+    width: int = knob(32, "channel width of G and D", lo=1, hi=4096, what="Width")
+    norm: str | None = knob(None, "normalisation: instance or batch", flag="",
+                            per_recipe={"studio": "instance", "reference": "batch"}, choices=("instance", "batch"))
+    norm_min_size: int | None = knob(None, "no normalisation on maps smaller than this", flag="",
+                                     per_recipe={"studio": 8, "reference": 1})
+    dropout: float | None = knob(None, "dropout in the decoder", flag="", per_recipe={"studio": 0.0, "reference": 0.5},
+                                 lo=0, hi=0.9, what="Dropout")
+    augment: str | None = knob(None, "any of flip,shift,width,drop: paired flips and shifts, stroke width jitter "
+                               "and dropped strokes on the sketch; '' for none", per_recipe={"studio": "",
+                                                                                             "reference": ""})
+    ema_kimg: float | None = knob(None, "half-life of the generator's moving average in thousands of images "
+                                  "(0 ships the raw generator)", flag="", per_recipe={"studio": 10.0, "reference": 0.0},
+                                  lo=0, what="The EMA half-life")
+    l1_weight: float = knob(100.0, "weight of the L1 loss against the target picture", flag="", lo=0, what="L1 weight")
+    lr: float = knob(2e-4, "Adam learning rate of both networks", flag="")
+    beta1: float = knob(0.5, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
+
+    def check(self) -> None:
+        self.augment = ",".join(parse_augment(self.augment))
+
+
+def fields_of(config: type) -> dict[str, Any]:
+    return {f.name: f for f in fields(config)}
+
+
+def _type(config: type, name: str) -> Any:
+    """The plain type of a field (int for `int | None`)."""
+    hint = typing.get_type_hints(config)[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args and typing.get_origin(hint) is not dict else hint
+
+
+def _default_text(config: type, name: str, k: Knob) -> str:
+    if k.per_recipe is not None:
+        return "default: " + ", ".join(f"{r} {v!r}" if isinstance(v, str) else f"{r} {v}" for r, v in k.per_recipe.items())
+    default = fields_of(config)[name].default
+    if default in (MISSING, None, (), "") or _type(config, name) is bool:
+        return ""
+    return f"default: {default}"
+
+
+def add_flags(parser: argparse.ArgumentParser, config: type) -> None:
+    """One flag per knob of `config`; a flag left out keeps the dataclass default (argparse.SUPPRESS)."""
+    for name, k in knobs(config):
+        if k.flag == "":
+            continue
+        flag = "--" + (k.flag or name.replace("_", "-"))
+        spec = fields_of(config)[name]
+        required = spec.default is MISSING and spec.default_factory is MISSING
+        default = _default_text(config, name, k)
+        options: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "required": required,
+                                   "help": k.help + (f" ({default})" if default else "")}
+        kind = _type(config, name)
+        if kind is bool:
+            options["action"] = "store_false" if fields_of(config)[name].default else "store_true"  # flips it
+        else:
+            options.update(type=k.parse or kind, metavar=k.metavar)
+            if k.choices is not None:
+                options["choices"] = k.choices
+        parser.add_argument(flag, **options)
+
+
+CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "pix2pix": Pix2PixConfig}  # `studio train KIND` (tasks.TRAINERS)
