@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 from tqdm import tqdm
 
+from ..imaging.convert import on_white
 from .packages import npm_tarball, unpack
 
 SOURCES = {
@@ -55,9 +56,7 @@ UNCLASSED = "other"  # folder for emoji that belong to no merged class
 
 def _on_white(image: Image.Image, size: int) -> Image.Image:
     """Composite an RGBA emoji on white, then resize (compositing first avoids dark fringes)."""
-    rgba = image.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    rgb = Image.alpha_composite(white, rgba).convert("RGB")
+    rgb = on_white(image)
     return rgb if rgb.size == (size, size) else rgb.resize((size, size), Image.LANCZOS)
 
 

@@ -16,6 +16,7 @@ import torch
 from PIL import Image, ImageOps
 
 from ..errors import StudioError
+from ..imaging.convert import on_white
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
@@ -34,8 +35,7 @@ def _square_rgb(path: Path, size: int) -> np.ndarray:
     with Image.open(path) as image:
         image = ImageOps.exif_transpose(image)
         if image.mode in ("RGBA", "LA", "P", "PA"):
-            rgba = image.convert("RGBA")
-            image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            image = on_white(image)
         image = ImageOps.fit(image.convert("RGB"), (size, size), Image.LANCZOS)
         return np.asarray(image, dtype=np.uint8)
 

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from ..errors import StudioError
+from ..imaging.convert import on_white
 from .folder import IMAGE_SUFFIXES
 
 
@@ -30,8 +31,7 @@ class PairSet:
 
 def _rgb(image: Image.Image, size: int) -> np.ndarray:
     if image.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+        image = on_white(image)
     return np.asarray(image.convert("RGB").resize((size, size), Image.LANCZOS), dtype=np.uint8)
 
 

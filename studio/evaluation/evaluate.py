@@ -19,7 +19,9 @@ from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import ImageSet, load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
+from ..imaging.convert import from_uint8
 from ..imaging.memory import reuse_large_buffers
+from ..tasks import latent
 from ..tasks.latent import DEFAULT_TRUNCATION, latents
 from ..tasks.sketch import model_input, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
@@ -47,16 +49,9 @@ def features(images: torch.Tensor, net: torch.nn.Module, batch: int = 50) -> np.
 def generate(model: torch.nn.Module, n: int, labels: np.ndarray | None = None, seed_offset: int = 10_000_000,
              psi: float = 1.0) -> torch.Tensor:
     """n generator outputs (N, 3, S, S) in [-1, 1] at truncation psi, seeds from `seed_offset`, one class each."""
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, n, 100):
-        count = min(100, n - start)
-        z = psi * latents(range(seed_offset + start, seed_offset + start + count), model.z_dim).to(device)
-        y = None
-        if labels is not None:
-            y = F.one_hot(torch.as_tensor(labels[start:start + count]), model.n_classes).float().to(device)
-        out.append(model(z, y).cpu())
-    return torch.cat(out)
+    z = psi * latents(range(seed_offset, seed_offset + n), model.z_dim)
+    y = F.one_hot(torch.as_tensor(labels[:n]), model.n_classes).float() if labels is not None else None
+    return latent.generate(model, z, y, batch=100)
 
 
 def data_folder(spec: Spec, data: str | None) -> Path:
@@ -183,9 +178,9 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
     heldout = load_pairs(data, spec.image_size, split="heldout")
     train = load_pairs(data, spec.image_size, split="train")
     device = next(model.parameters()).device
-    outputs = torch.cat([model(heldout.sketches[i:i + 32].float().div(127.5).sub(1).to(device)).cpu()
+    outputs = torch.cat([model(from_uint8(heldout.sketches[i:i + 32]).to(device)).cpu()
                          for i in range(0, len(heldout.names), 32)])  # (N, 3, S, S) in [-1, 1]
-    target = heldout.pictures.float() / 127.5 - 1
+    target = from_uint8(heldout.pictures)
     error = (outputs.clamp(-1, 1) - target).abs().mean(dim=(1, 2, 3))  # per pair, on the [-1, 1] scale
     mse = ((outputs.clamp(-1, 1) - target) / 2).square().mean(dim=(1, 2, 3))  # on the [0, 1] scale
     # The same sketches as the app hands them to the model: skeleton redrawn with the

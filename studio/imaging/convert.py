@@ -11,6 +11,17 @@ import torch
 from PIL import Image
 
 
+def from_uint8(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 3, H, W) in [0, 255] -> float32 in [-1, 1], what the generators take and make."""
+    return batch.float() / 127.5 - 1
+
+
+def on_white(image: Image.Image) -> Image.Image:
+    """A picture with transparency -> RGB, composited on white (as the emoji are shown)."""
+    rgba = image.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+
+
 def to_pil(batch: torch.Tensor) -> list[Image.Image]:
     """(B, 3, H, W) in [-1, 1] -> B RGB pictures."""
     array = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import StudioError
+from .convert import on_white
 
 MIN_SIDE = 16
 MAX_PIXELS = 40_000_000  # 40 MP: a phone photo is 12-50 MP; beyond that is almost surely a mistake
@@ -95,8 +96,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
         top = 1.0 if a.max(initial=0) <= 1.0 else 255.0
         image = Image.fromarray((a / top * 255).clip(0, 255).round().astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+        return on_white(image)
     return image.convert("RGB")
 
 

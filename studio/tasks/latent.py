@@ -81,15 +81,21 @@ def class_weights(model: nn.Module, classes: ClassSpec) -> torch.Tensor | None:
 
 
 @torch.no_grad()
-def render(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> list[Image.Image]:
-    """Run the generator on CPU-drawn z (N, z_dim) and optional y (K,) in batches."""
+def generate(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, batch: int = BATCH) -> torch.Tensor:
+    """The generator's pictures (N, 3, S, S) in [-1, 1], on the CPU, from CPU-drawn latents
+    z (N, z_dim) and class weights y, (K,) for all or (N, K) one row each; in batches."""
     device = next(model.parameters()).device
-    out: list[Image.Image] = []
-    for start in range(0, len(z), BATCH):
-        zb = z[start:start + BATCH].to(device)
-        yb = y.expand(len(zb), -1).to(device) if y is not None else None
-        out.extend(to_pil(model(zb, yb)))
-    return out
+    out = []
+    for start in range(0, len(z), batch):
+        zb = z[start:start + batch].to(device)
+        yb = None if y is None else (y.expand(len(zb), -1) if y.dim() == 1 else y[start:start + batch]).to(device)
+        out.append(model(zb, yb).cpu())
+    return torch.cat(out)
+
+
+def render(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> list[Image.Image]:
+    """`generate`, as pictures."""
+    return to_pil(generate(model, z, y))
 
 
 def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float = 1.0,

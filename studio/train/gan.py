@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..data.folder import load_folder
 from ..errors import StudioError
-from ..imaging.convert import grid, to_pil
+from ..imaging.convert import from_uint8, grid, to_pil
 from ..models import build
 from .augment import diff_augment
 from .distributed import Placement
@@ -178,7 +178,7 @@ class GanTrainer(Trainer):
             idx = torch.randint(0, self.size, (cfg.batch,))
         else:
             idx = torch.multinomial(self.draw_weights, cfg.batch, replacement=True)
-        real = self.data.images[idx].float().div_(127.5).sub_(1.0)  # (B, 3, S, S) in [-1, 1]
+        real = from_uint8(self.data.images[idx])  # (B, 3, S, S) in [-1, 1]
         if cfg.mirror:
             flip = torch.rand(cfg.batch) < 0.5
             real[flip] = real[flip].flip(3)

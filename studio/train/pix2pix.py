@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.pairs import load_pairs
-from ..imaging.convert import grid, to_pil
+from ..imaging.convert import from_uint8, grid, to_pil
 from ..models import build
 from .augment import augment_pair
 from .distributed import Placement
@@ -39,7 +39,7 @@ class Pix2PixTrainer(Trainer):
         print(f"data: {len(self.data.names)} pairs from {cfg.data}"
               + (f", {self.data.skipped} unreadable skipped" if self.data.skipped else ""))
         spread = torch.linspace(0, len(self.data.names) - 1, 8).long()  # spread over the groups
-        self.preview_sketches = self.data.sketches[spread].float() / 127.5 - 1
+        self.preview_sketches = from_uint8(self.data.sketches[spread])
 
     @property
     def size(self) -> int:
@@ -61,8 +61,7 @@ class Pix2PixTrainer(Trainer):
         """Sketches and their pictures, (B, 3, S, S) in [-1, 1], augmented as the recipe says."""
         cfg, device = self.cfg, self.place.device
         idx = torch.randint(0, self.size, (cfg.batch,))
-        sketch = self.data.sketches[idx].float() / 127.5 - 1
-        target = self.data.pictures[idx].float() / 127.5 - 1
+        sketch, target = from_uint8(self.data.sketches[idx]), from_uint8(self.data.pictures[idx])
         if cfg.augment:
             sketch, target = augment_pair(sketch, target, cfg.augment)
         return (sketch.to(device, memory_format=torch.channels_last),
