@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 from .errors import StudioError
+from .knobs import add_flags
 from .tasks import TRAINERS
-from .tasks.style import NETWORK_NAMES
-from .train.recipes import CONFIGS, add_flags
+from .tasks.style.settings import StyleSettings
+from .train.recipes import CONFIGS
+
+# The command line renders bigger and longer than the Python API's defaults: it runs once, unattended.
+STYLIZE_DEFAULTS = {"size": 384, "steps": 200}
 
 
 def _checkpoint_folder(args: argparse.Namespace, name: str | None) -> str | None:
@@ -115,7 +119,6 @@ def cmd_train(args: argparse.Namespace) -> None:
     from dataclasses import fields
 
     from .train import run_trainer
-    from .train.recipes import CONFIGS
 
     config = CONFIGS[args.kind]
     given = {f.name: getattr(args, f.name) for f in fields(config) if hasattr(args, f.name)}
@@ -141,22 +144,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_stylize(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
     from tqdm import tqdm
 
     from .tasks.style.engine import stylize
 
-    blend = None
-    if args.style_blend:
-        try:
-            blend = [float(w) for w in args.style_blend.split(",")]
-        except ValueError:
-            raise StudioError(f"--style-blend takes numbers like 0.7,0.3, got {args.style_blend!r}.") from None
-    steps = stylize(args.content, args.style, size=args.size, steps=args.steps, optimizer=args.optimizer,
-                    network=args.network, style_weight=args.style_weight, content_weight=args.content_weight,
-                    tv_weight=args.tv_weight, style_blend=blend, style_scale=args.style_scale,
-                    preserve_colors=args.preserve_colors, init=args.init, match_colours=args.match_colours,
-                    parameterisation=args.parameterisation, multiscale=not args.no_multiscale, seed=args.seed,
-                    weights=args.vgg_weights, image_every=max(1, args.steps))
+    given = {f.name: getattr(args, f.name) for f in fields(StyleSettings) if hasattr(args, f.name)}
+    settings = StyleSettings(**given, image_every=max(1, args.steps))
+    steps = stylize(args.content, args.style, settings)
     log = open(args.log, "w") if args.log else None
     last = None
     try:
@@ -203,15 +199,7 @@ def cmd_fetch(args: argparse.Namespace) -> None:
     print(f"VGG19 features saved at {fetch_vgg19(args.checkpoints)}")
 
 
-def parser() -> argparse.ArgumentParser:
-    # --checkpoints is accepted before or after the sub-command.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--checkpoints", default=argparse.SUPPRESS,
-                        help="checkpoint folder (default: $STUDIO_CHECKPOINTS or ./checkpoints)")
-    p = argparse.ArgumentParser(prog="studio", description="Browser-based art studio for generative models.",
-                                parents=[common])
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _add_sampling(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("list", parents=[common], help="list installed checkpoints")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_list)
@@ -237,14 +225,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="walk.gif, or a PNG strip")
     s.set_defaults(func=cmd_interpolate)
 
-    s = sub.add_parser("serve", parents=[common], help="start the web app")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=7860)
-    s.add_argument("--share", action="store_true", help="also make a public share link")
-    s.add_argument("--auth", help="USER:PASSWORD required to open the app")
-    s.add_argument("--vgg-weights", help="VGG19 weights file for style transfer ('random': tests only)")
-    s.set_defaults(func=cmd_serve)
 
+def _add_making(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Data, training and evaluation."""
     s = sub.add_parser("data", parents=[common], help="build a training data set")
     s.add_argument("kind", choices=["emoji", "openmoji"], help="emoji: 64 px colour emoji with classes; "
                    "openmoji: line-art -> colour pairs for pix2pix")
@@ -261,30 +244,22 @@ def parser() -> argparse.ArgumentParser:
         k.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
         k.set_defaults(func=cmd_train)
 
+    s = sub.add_parser("eval", parents=[common], help="measure a checkpoint on its held-out data")
+    s.add_argument("model")
+    s.add_argument("--n", type=int, default=2000, help="generated images")
+    s.add_argument("--data", help="data folder (default: the one recorded in studio.json)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--no-save", action="store_true", help="do not write the figures into studio.json")
+    s.add_argument("--threads", type=int)
+    s.set_defaults(func=cmd_eval)
+
+
+def _add_pictures(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Style transfer, sketches, tracing, and the weights style transfer can fetch."""
     s = sub.add_parser("stylize", parents=[common], help="neural style transfer (Gatys' Gram matrices)")
     s.add_argument("--content", required=True)
     s.add_argument("--style", required=True, action="append", help="repeat for several styles")
-    s.add_argument("--style-blend", help="weights of the styles, e.g. 0.7,0.3")
-    s.add_argument("--size", type=int, default=384, help="longer side of the result")
-    s.add_argument("--steps", type=int, default=200)
-    s.add_argument("--network", choices=NETWORK_NAMES,
-                   help="feature network (default: vgg19 when its weights are installed, else lite1, which ships "
-                        "with the studio)")
-    s.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
-    s.add_argument("--style-weight", type=float, help="default: the network's")
-    s.add_argument("--content-weight", type=float, default=1.0)
-    s.add_argument("--tv-weight", type=float, help="default: the network's")
-    s.add_argument("--match-colours", action=argparse.BooleanOptionalAction,
-                   help="start from the photo recoloured to the painting's palette (default: on for the "
-                        "EfficientNet networks)")
-    s.add_argument("--parameterisation", choices=["pixels", "pyramid"],
-                   help="optimise the pixels or a Laplacian pyramid (default: pyramid for the EfficientNet networks)")
-    s.add_argument("--style-scale", type=float, default=1.0, help="style picture size relative to the result")
-    s.add_argument("--preserve-colors", action="store_true", help="transfer luminance only, keep the content's colours")
-    s.add_argument("--init", choices=["content", "noise"], default="content")
-    s.add_argument("--no-multiscale", action="store_true", help="optimise at full size only")
-    s.add_argument("--seed", type=int)
-    s.add_argument("--vgg-weights", help="safetensors/.pth VGG19 state dict, or 'random' (tests only)")
+    add_flags(s, StyleSettings, defaults=STYLIZE_DEFAULTS)
     s.add_argument("--out", required=True)
     s.add_argument("--log", help="JSONL file: one line of losses per step")
     s.set_defaults(func=cmd_stylize)
@@ -305,14 +280,25 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("what", choices=["vgg19"])
     s.set_defaults(func=cmd_fetch)
 
-    s = sub.add_parser("eval", parents=[common], help="measure a checkpoint on its held-out data")
-    s.add_argument("model")
-    s.add_argument("--n", type=int, default=2000, help="generated images")
-    s.add_argument("--data", help="data folder (default: the one recorded in studio.json)")
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--no-save", action="store_true", help="do not write the figures into studio.json")
-    s.add_argument("--threads", type=int)
-    s.set_defaults(func=cmd_eval)
+
+def parser() -> argparse.ArgumentParser:
+    # --checkpoints is accepted before or after the sub-command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--checkpoints", default=argparse.SUPPRESS,
+                        help="checkpoint folder (default: $STUDIO_CHECKPOINTS or ./checkpoints)")
+    p = argparse.ArgumentParser(prog="studio", description="Browser-based art studio for generative models.",
+                                parents=[common])
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_sampling(sub, common)
+    s = sub.add_parser("serve", parents=[common], help="start the web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--share", action="store_true", help="also make a public share link")
+    s.add_argument("--auth", help="USER:PASSWORD required to open the app")
+    s.add_argument("--vgg-weights", help="VGG19 weights file for style transfer ('random': tests only)")
+    s.set_defaults(func=cmd_serve)
+    _add_making(sub, common)
+    _add_pictures(sub, common)
     return p
 
 

@@ -10,53 +10,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import typing
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from .. import validate
 from ..errors import StudioError
+from ..knobs import UNSET, check_knobs, int_list, knob, knobs
 from .augment import check_policy, parse_augment
 
 RECIPES = ("studio", "reference")
-UNSET = object()  # Knob.old for settings every saved run has
-
-
-@dataclass(frozen=True)
-class Knob:
-    """How one config field is offered, checked and recorded."""
-
-    help: str
-    per_recipe: dict[str, Any] | None = None  # the field's default is None: "the recipe's", filled from here
-    flag: str | None = None  # the CLI flag without '--'; None: from the field name; "": no flag
-    parse: Callable[[str], Any] | None = None  # CLI text -> value, for types argparse cannot convert
-    choices: tuple[Any, ...] | None = None
-    lo: float | None = None  # checked range, with `what` naming the setting in the message
-    hi: float = math.inf
-    what: str = ""
-    old: Any = UNSET  # the value runs saved before this knob existed trained with (an off switch)
-    learns: bool = True  # False: it says how a run is driven (paths, cadence), not what it learns
-    metavar: str | None = None
-
-
-def knob(default: Any = MISSING, help: str = "", **kw: Any) -> Any:
-    """A dataclass field described by a Knob; mutable defaults are copied per instance."""
-    meta = {"knob": Knob(help, **kw)}
-    if isinstance(default, (dict, list)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-def knobs(config: type | object) -> list[tuple[str, Knob]]:
-    return [(f.name, f.metadata["knob"]) for f in fields(config) if "knob" in f.metadata]
-
-
-def int_list(text: str) -> tuple[int, ...]:
-    """'1000,2000' -> (1000, 2000)."""
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
 
 
 def _pairs(text: str, form: str) -> dict[str, str]:
@@ -108,15 +70,7 @@ class TrainConfig:
                      "AMX, where it is fast)", flag="fp32")
 
     def __post_init__(self) -> None:
-        for name, k in knobs(self):
-            value = getattr(self, name)
-            if value is None and k.per_recipe is not None:
-                value = k.per_recipe[self.recipe] if self.recipe in k.per_recipe else None
-            if k.choices is not None and value not in k.choices:
-                raise StudioError(f"{k.what or name} must be one of {', '.join(map(str, k.choices))}, not {value!r}.")
-            if k.lo is not None and value is not None:
-                value = validate.number(k.what or name, value, k.lo, k.hi, integer=_type(type(self), name) is int)
-            setattr(self, name, value)
+        check_knobs(self, self.recipe)
         self.snapshots = tuple(int(n) for n in self.snapshots)
         self.check()
 
@@ -232,47 +186,6 @@ class Pix2PixConfig(TrainConfig):
 
     def check(self) -> None:
         self.augment = ",".join(parse_augment(self.augment))
-
-
-def fields_of(config: type) -> dict[str, Any]:
-    return {f.name: f for f in fields(config)}
-
-
-def _type(config: type, name: str) -> Any:
-    """The plain type of a field (int for `int | None`)."""
-    hint = typing.get_type_hints(config)[name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return args[0] if args and typing.get_origin(hint) is not dict else hint
-
-
-def _default_text(config: type, name: str, k: Knob) -> str:
-    if k.per_recipe is not None:
-        return "default: " + ", ".join(f"{r} {v!r}" if isinstance(v, str) else f"{r} {v}" for r, v in k.per_recipe.items())
-    default = fields_of(config)[name].default
-    if default in (MISSING, None, (), "") or _type(config, name) is bool:
-        return ""
-    return f"default: {default}"
-
-
-def add_flags(parser: argparse.ArgumentParser, config: type) -> None:
-    """One flag per knob of `config`; a flag left out keeps the dataclass default (argparse.SUPPRESS)."""
-    for name, k in knobs(config):
-        if k.flag == "":
-            continue
-        flag = "--" + (k.flag or name.replace("_", "-"))
-        spec = fields_of(config)[name]
-        required = spec.default is MISSING and spec.default_factory is MISSING
-        default = _default_text(config, name, k)
-        options: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "required": required,
-                                   "help": k.help + (f" ({default})" if default else "")}
-        kind = _type(config, name)
-        if kind is bool:
-            options["action"] = "store_false" if fields_of(config)[name].default else "store_true"  # flips it
-        else:
-            options.update(type=k.parse or kind, metavar=k.metavar)
-            if k.choices is not None:
-                options["choices"] = k.choices
-        parser.add_argument(flag, **options)
 
 
 CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "pix2pix": Pix2PixConfig}  # `studio train KIND` (tasks.TRAINERS)

@@ -1,63 +1,67 @@
-"""Every setting of a style-transfer run, declared once with its default and checked once."""
+"""Every setting of a style-transfer run, declared once with its default, range, help and
+`studio stylize` flag, and checked once."""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 
-from ...errors import StudioError
 from ... import validate
-from ...validate import number
+from ...errors import StudioError
+from ...knobs import check_knobs, knob
+from . import NETWORK_NAMES
 
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise")
-PARAMETERISATIONS = ("pixels", "pyramid")
 MAX_SIZE, MIN_SIZE, MAX_STEPS = 2048, 32, 5000
+
+
+def floats(text: str) -> tuple[float, ...]:
+    """'0.7,0.3' -> (0.7, 0.3)."""
+    try:
+        return tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 0.7,0.3, got {text!r}") from None
 
 
 @dataclass(frozen=True)
 class StyleSettings:
     """How to run `stylize`. `None` for a network-dependent setting means the network's default."""
 
-    size: int = 256  # longer side of the result, px
-    steps: int = 100  # optimiser steps, over all scales
-    network: str | None = None  # "vgg19", "lite0", ...; None: VGG19 when installed, else the offline network
-    optimizer: str = "lbfgs"
-    style_weight: float | None = None
-    content_weight: float = 1.0
-    tv_weight: float | None = None
-    style_blend: tuple[float, ...] | None = None  # weights of several style pictures
-    style_scale: float = 1.0  # style picture size relative to the result
-    preserve_colors: bool = False  # keep the photo's colours: transfer on luminance only
-    init: str = "content"  # or "noise"
-    match_colours: bool | None = None  # start from the photo recoloured to the painting's palette
-    parameterisation: str | None = None  # "pixels", or "pyramid": a Laplacian pyramid of the picture
-    multiscale: bool = True  # half size first, then full size
-    seed: int | None = None
-    weights: str | Path | None = None  # a VGG19 weights file, or "random" (tests only)
-    image_every: int = 10  # a picture every this many steps (and at each scale's end)
-    content_layers: tuple[str, ...] | None = None
-    style_layers: tuple[str, ...] | None = None
-    device: str | torch.device | None = None
+    size: int = knob(256, "longer side of the result, px", lo=MIN_SIZE, hi=MAX_SIZE, what="Size")
+    steps: int = knob(100, "optimiser steps, over all scales", lo=1, hi=MAX_STEPS, what="Steps")
+    network: str | None = knob(None, "feature network (default: vgg19 when its weights are installed, else lite1, "
+                               "which ships with the studio)", choices=NETWORK_NAMES, what="Style network")
+    optimizer: str = knob("lbfgs", "optimiser of the picture", choices=("lbfgs", "adam"), what="Optimizer")
+    style_weight: float | None = knob(None, "weight of the style loss (default: the network's)", lo=0, hi=1e12,
+                                      what="Style weight")
+    content_weight: float = knob(1.0, "weight of the content loss", lo=0, hi=1e12, what="Content weight")
+    tv_weight: float | None = knob(None, "weight of the total-variation smoothing (default: the network's)", lo=0,
+                                   hi=1e12, what="TV weight")
+    style_blend: tuple[float, ...] | None = knob(None, "weights of several style pictures, e.g. 0.7,0.3",
+                                                 parse=floats)
+    style_scale: float = knob(1.0, "style picture size relative to the result", lo=0.1, hi=4.0, what="Style scale")
+    preserve_colors: bool = knob(False, "keep the photo's colours: transfer on luminance only")
+    init: str = knob("content", "start from the photo or from noise", choices=("content", "noise"), what="init")
+    match_colours: bool | None = knob(None, "start from the photo recoloured to the painting's palette (default: "
+                                      "on for the EfficientNet networks)")
+    parameterisation: str | None = knob(None, "optimise the pixels or a Laplacian pyramid of the picture (default: "
+                                        "pyramid for the EfficientNet networks)", choices=("pixels", "pyramid"),
+                                        what="parameterisation")
+    multiscale: bool = knob(True, "optimise at full size only", flag="no-multiscale")
+    seed: int | None = knob(None, "seed of the noise start", lo=0, hi=validate.MAX_SEED, what="Seed")
+    weights: str | Path | None = knob(None, "a VGG19 weights file (safetensors or .pth state dict), or 'random' "
+                                      "(tests only)", flag="vgg-weights")
+    image_every: int = knob(10, "a picture every this many steps (and at each scale's end)", flag="", lo=1,
+                            hi=MAX_STEPS, what="image_every")
+    content_layers: tuple[str, ...] | None = knob(None, "the network's layers compared with the photo", flag="")
+    style_layers: tuple[str, ...] | None = knob(None, "the network's layers compared with the painting", flag="")
+    device: str | torch.device | None = knob(None, "torch device (default: settings.device_name())", flag="")
 
     def __post_init__(self) -> None:
-        checks = {"size": ("Size", MIN_SIZE, MAX_SIZE, True), "steps": ("Steps", 1, MAX_STEPS, True),
-                  "image_every": ("image_every", 1, MAX_STEPS, True),
-                  "style_weight": ("Style weight", 0, 1e12, False), "content_weight": ("Content weight", 0, 1e12, False),
-                  "tv_weight": ("TV weight", 0, 1e12, False), "style_scale": ("Style scale", 0.1, 4.0, False)}
-        for key, (what, lo, hi, integer) in checks.items():
-            if getattr(self, key) is not None:
-                object.__setattr__(self, key, number(what, getattr(self, key), lo, hi, integer))
-        for key, what, allowed in (("optimizer", "Optimizer", OPTIMIZERS), ("init", "init", INITS),
-                                   ("parameterisation", "parameterisation", (None, *PARAMETERISATIONS))):
-            if getattr(self, key) not in allowed:
-                names = ", ".join(str(a) for a in allowed if a is not None)
-                raise StudioError(f"{what} must be one of {names}, got {getattr(self, key)!r}.")
-        if self.seed is not None:
-            object.__setattr__(self, "seed", validate.seed(self.seed))
+        check_knobs(self)
         for key in ("style_blend", "content_layers", "style_layers"):
             value = getattr(self, key)
             if value is not None and not isinstance(value, tuple):
@@ -74,7 +78,7 @@ class StyleSettings:
         """The style pictures' weights, normalised to sum 1."""
         if self.style_blend is None:
             return [1.0 / n_styles] * n_styles
-        weights = [number("Style blend weight", w, 0, 1e6) for w in self.style_blend]
+        weights = [validate.number("Style blend weight", w, 0, 1e6) for w in self.style_blend]
         if len(weights) != n_styles or sum(weights) <= 0:
             raise StudioError(f"style_blend needs {n_styles} non-negative weights with a positive sum, "
                               f"got {list(self.style_blend)!r}.")
