@@ -22,7 +22,7 @@ def number(what: str, value: Any, lo: float, hi: float, integer: bool = False) -
     try:
         x = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        raise StudioError(f"{what} must be {kind}, got {value!r}.") from None
+        raise StudioError(f"{what} must be {kind} {bounds}, got {value!r}.") from None
     if not math.isfinite(x) or not lo <= x <= hi or (integer and x != int(x)):
         raise StudioError(f"{what} must be {kind} {bounds}, got {value!r}.")
     if integer:  # exact for big integers, which float() would round

@@ -6,8 +6,7 @@ optional auxiliary classifier head on the same features (AC-GAN, Odena et al. 20
 trained on real pictures only, it gives the generator a direct class signal. An
 optional twin classifier (TAC-GAN, Gong et al. 2019) learns to name the class of
 generated pictures; the generator is rewarded when it cannot, which is meant to cancel
-the auxiliary loss's pull towards one easy picture per class (checkpoints/README.md
-has how it went here).
+the auxiliary loss's pull towards one easy picture per class.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ needs for a live preview: instance norm (no batch statistics, so the output of o
 sketch does not depend on others) and no dropout at inference. Instance norm over a
 4x4 or 2x2 map throws away each channel's mean and scale, which may be where the deep
 levels carry global content (what colour the whole thing is); `norm_min_size` leaves
-maps smaller than that unnormalised (measured: a small gain, checkpoints/README.md).
+maps smaller than that unnormalised.
 """
 
 from __future__ import annotations

@@ -53,9 +53,8 @@ def setup(amp: bool = True) -> Placement:
 
 def fast_bfloat16(device: torch.device) -> bool:
     """Whether bfloat16 autocast speeds training up here: on CUDA, and on CPUs with AMX tiles,
-    where oneDNN runs bf16 convolutions on them (the width-48 conditional GAN trained at 218
-    images/s against 118 in float32 on such a machine). Without AMX, CPU bf16 is emulated and
-    many times slower, so those CPUs stay in float32."""
+    where oneDNN runs bf16 convolutions on them. Without AMX, CPU bf16 is emulated and slow,
+    so those CPUs stay in float32."""
     if device.type == "cuda":
         return True
     amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
