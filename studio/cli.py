@@ -240,7 +240,7 @@ def _add_making(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     for kind, task in TRAINERS.items():
         k = kinds.add_parser(kind, parents=[common], help=f"a {task.name} model (data: `studio data {task.data}`)")
         add_flags(k, CONFIGS[kind])
-        k.add_argument("--max-images", type=int, help="stop after this many images seen (overrides --epochs)")
+        k.add_argument("--max-images", type=int, help="stop after this many images seen (schedules still plan for --epochs)")
         k.add_argument("--resume", action="store_true", help="go on with the run --name from its last save")
         k.set_defaults(func=cmd_train)
 

@@ -23,7 +23,9 @@ from ..imaging.convert import from_uint8, grid, to_pil
 from ..models import build
 from .augment import diff_augment
 from .distributed import Placement
+from .losses import R1_INTERVAL, d_loss, g_loss, gradient_penalty, r1_penalty
 from .loop import Trainer, train
+from .schedules import lr_factor, set_lr
 from .recipes import GanConfig
 
 __all__ = ["GanConfig", "GanTrainer", "class_draw_weights", "mode_seeking_term", "train_gan", "weigh_classes"]
@@ -196,14 +198,22 @@ class GanTrainer(Trainer):
         out = self.d_train(diff_augment(x, self.cfg.augment), y, **({"with_classes": True} if heads else {}))
         return out if heads else (out, None, None)
 
-    def d_step(self, real: torch.Tensor, y, fake: torch.Tensor, y_fake) -> dict[str, float]:
-        """Discriminator: real -> 1, fake -> 0 (softplus form of BCE), plus its optional heads."""
+    def d_step(self, real: torch.Tensor, y, fake: torch.Tensor, y_fake, lazy_r1: bool = False) -> dict[str, float]:
+        """Discriminator: real -> real, fake -> fake under the chosen loss, plus its optional heads
+        and penalties (gradient penalty for wgan-gp; R1 every R1_INTERVAL steps)."""
         cfg, logs = self.cfg, {}
         with self.place.autocast():
             d_real, c_real, _ = self.discriminate(real, y, cfg.class_loss > 0)
             d_fake, _, t_fake = self.discriminate(fake.detach(), y_fake, cfg.twin_loss > 0)
         d_real, d_fake = d_real.float(), d_fake.float()
-        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        loss_d = d_loss(cfg.loss, d_real, d_fake)
+        critic = lambda x: self.discriminate(x, y, False)[0]  # noqa: E731  (penalties in float32)
+        if cfg.loss == "wgan-gp":
+            logs["gp"] = term = gradient_penalty(critic, real, fake)
+            loss_d = loss_d + cfg.gp_weight * term
+        if lazy_r1:  # lazy regularisation: every R1_INTERVAL steps, that many times as strong
+            logs["r1"] = term = r1_penalty(critic, real)
+            loss_d = loss_d + (cfg.r1 / 2 * R1_INTERVAL) * term
         if cfg.class_loss > 0:
             logs["loss_cls_real"] = term = class_loss_real(c_real, y)
             loss_d = loss_d + cfg.class_loss * term
@@ -226,7 +236,7 @@ class GanTrainer(Trainer):
         cfg, logs = self.cfg, {}
         with self.place.autocast():
             d_out, c_fake, t_fake = self.discriminate(fake, y_fake, cfg.class_loss > 0)
-            loss_g = F.softplus(-d_out.float()).mean()
+            loss_g = g_loss(cfg.loss, d_out.float())
             if cfg.class_loss > 0:
                 logs["loss_cls_fake"] = term = F.cross_entropy(c_fake.float(), y_fake)
                 loss_g = loss_g + cfg.class_loss * term
@@ -240,15 +250,20 @@ class GanTrainer(Trainer):
         self.optimizers["opt_g"].step()
         return {**{key: value.item() for key, value in logs.items()}, "loss_g": loss_g.item()}
 
-    def optimize_parameters(self, images_seen: int) -> tuple[dict[str, float], bool]:
+    def optimize_parameters(self, step: int, images_seen: int) -> tuple[dict[str, float], bool]:
+        cfg = self.cfg
+        lr = cfg.lr * lr_factor(images_seen, self.total_images, cfg.lr_schedule, cfg.lr_warmup, cfg.lr_step,
+                                cfg.lr_gamma)
+        set_lr(self.optimizers, lr)
         real, y, z, y_fake = self.batch()
-        warming = images_seen < self.warming  # D alone: G (and so its EMA) stays as loaded
-        with self.place.autocast(), torch.no_grad() if warming else contextlib.nullcontext():
+        # D alone while warming up (G, and so its EMA, stays as loaded), and between G's steps.
+        train_g = images_seen >= self.warming and step % cfg.n_critic == 0
+        with self.place.autocast(), contextlib.nullcontext() if train_g else torch.no_grad():
             fake = self.g_train(z, y_fake)
-        row = self.d_step(real, y, fake, y_fake)
-        if not warming:
+        row = self.d_step(real, y, fake, y_fake, lazy_r1=cfg.r1 > 0 and step % R1_INTERVAL == 0)
+        if train_g:
             row.update(self.g_step(fake, z, y_fake))
-        return row, not warming
+        return {**row, "lr": lr}, train_g
 
     def shipped(self) -> torch.nn.Module:
         g = super().shipped()
@@ -283,7 +298,7 @@ class GanTrainer(Trainer):
                 **({"licence": cfg.extra["licence"]} if "licence" in cfg.extra else {})}
 
     def recipe_extra(self) -> dict[str, Any]:
-        return {"d_arch_args": self.d_args, "loss": "non-saturating logistic", "optimizer": "Adam"}
+        return {"d_arch_args": self.d_args, "optimizer": "Adam"}
 
 
 def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = None) -> Path:

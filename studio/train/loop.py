@@ -41,6 +41,7 @@ class Trainer:
         self.dataset: dict[str, Any] = json.loads(meta.read_text()) if meta.exists() else {}
         self.classes: list[str] | None = None  # a conditional run's classes, saved with its state
         self.last_sample = 0  # images seen at the last progress picture
+        self.total_images = 0  # the run's planned length, where learning-rate schedules end
         self.g: nn.Module
         self.d: nn.Module
         self.g_ema: nn.Module
@@ -67,8 +68,8 @@ class Trainer:
         """Called once the run's state is in place (new, resumed or branched), before the first step."""
         self.last_sample = info["images_seen"]
 
-    def optimize_parameters(self, images_seen: int) -> tuple[dict[str, float], bool]:
-        """One step of D and G; returns the log row and whether G was updated."""
+    def optimize_parameters(self, step: int, images_seen: int) -> tuple[dict[str, float], bool]:
+        """Optimisation step `step` (0-based): D, and G when due; returns the log row and whether G was updated."""
         raise NotImplementedError
 
     def shipped(self) -> nn.Module:
@@ -169,13 +170,15 @@ def train(trainer: Trainer, resume: bool = False, max_images: int | None = None)
     run = open_run(trainer, place, resume)
     trainer.wrap(place)
     info = run.info
+    # Schedules plan for the whole run (--epochs); --max-images may stop it earlier, as an interruption would.
+    trainer.total_images = int(cfg.epochs * trainer.size)
+    total = max_images or trainer.total_images
     trainer.started(info)
-    total = max_images or int(cfg.epochs * trainer.size)
     trainer.g.train(), trainer.d.train()
     bar = tqdm(total=total, initial=info["images_seen"], unit="img", desc=cfg.name, smoothing=0.05,
                disable=not place.main)
     while info["images_seen"] < total:
-        row, g_stepped = trainer.optimize_parameters(info["images_seen"])
+        row, g_stepped = trainer.optimize_parameters(info["step"], info["images_seen"])
         run.step(cfg.batch, row)
         if trainer.ema_kimg > 0 and g_stepped:
             ema_update(trainer.g_ema, trainer.g, ema_beta(info["images_seen"], cfg.batch, trainer.ema_kimg))

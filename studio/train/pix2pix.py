@@ -84,7 +84,7 @@ class Pix2PixTrainer(Trainer):
         (loss_adv + self.cfg.l1_weight * loss_l1).backward()
         return loss_adv, loss_l1
 
-    def optimize_parameters(self, images_seen: int) -> tuple[dict[str, float], bool]:
+    def optimize_parameters(self, step: int, images_seen: int) -> tuple[dict[str, float], bool]:
         opt_g, opt_d = self.optimizers["opt_g"], self.optimizers["opt_d"]
         sketch, target = self.batch()
         with self.place.autocast():

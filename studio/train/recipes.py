@@ -17,6 +17,8 @@ from .. import validate
 from ..errors import StudioError
 from ..knobs import UNSET, check_knobs, int_list, knob, knobs
 from .augment import check_policy, parse_augment
+from .losses import LOSSES
+from .schedules import SCHEDULES
 
 RECIPES = ("studio", "reference")
 
@@ -104,8 +106,8 @@ class GanConfig(TrainConfig):
                              lo=1, hi=4096, what="Width")
     z_dim: int | None = knob(None, "latent size", per_recipe={"studio": 128, "reference": 100}, lo=1, hi=4096,
                              what="Latent size")
-    d_norm: str | None = knob(None, "normalisation of D: sn (spectral) or bn (batch)",
-                              per_recipe={"studio": "sn", "reference": "bn"}, choices=("sn", "bn"))
+    d_norm: str | None = knob(None, "normalisation of D: sn (spectral), bn (batch) or none",
+                              per_recipe={"studio": "sn", "reference": "bn"}, choices=("sn", "bn", "none"))
     augment: str | None = knob(None, "DiffAugment policy on real and fake, e.g. color,translation,cutout; '' for "
                                "none", per_recipe={"studio": "color,translation,cutout", "reference": ""})
     mirror: bool | None = knob(None, "x-flip real pictures at random", flag="",
@@ -114,8 +116,25 @@ class GanConfig(TrainConfig):
                                   "(0 ships the raw generator); a resumed run may lengthen it",
                                   per_recipe={"studio": 10.0, "reference": 0.0}, lo=0, what="The EMA half-life",
                                   metavar="KIMG")
-    lr: float = knob(2e-4, "Adam learning rate of both networks; a resumed run goes on with the new one")
+    lr: float = knob(2e-4, "Adam learning rate of both networks, before the schedule; a resumed run goes on with "
+                     "the new one")
     beta1: float = knob(0.5, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
+    loss: str = knob("ns", "ns (non-saturating logistic), hinge, or wgan-gp (Wasserstein with gradient penalty; "
+                     "its critic has no batch norm)", choices=LOSSES, old="ns")
+    gp_weight: float = knob(10.0, "wgan-gp: weight of the gradient penalty", lo=0, what="The gradient penalty weight",
+                            old=10.0, metavar="WEIGHT")
+    n_critic: int | None = knob(None, "discriminator steps per generator step (default: 5 for wgan-gp, else 1)",
+                                lo=1, hi=100, what="--n-critic", old=1, metavar="N")
+    r1: float = knob(0.0, "R1 penalty weight gamma on real pictures, applied lazily every 16 discriminator steps; "
+                     "0 for none", lo=0, what="The R1 weight", old=0.0, metavar="GAMMA")
+    lr_schedule: str = knob("constant", "learning-rate schedule over the run's images: constant, linear or cosine "
+                            "(down to 0 at the end), or step", choices=SCHEDULES, old="constant")
+    lr_warmup: int = knob(0, "images over which the learning rate ramps up from 0", lo=0, hi=10**12,
+                          what="--lr-warmup", old=0, metavar="IMAGES")
+    lr_step: int = knob(0, "step schedule: images between decays", lo=0, hi=10**12, what="--lr-step", old=0,
+                        metavar="IMAGES")
+    lr_gamma: float = knob(0.1, "step schedule: factor of each decay", lo=0, hi=1, what="--lr-gamma", old=0.1,
+                           metavar="G")
     class_loss: float | None = knob(None, "cgan: weight of the auxiliary class loss (D names real pictures' "
                                     "class, G is rewarded when it reads its own); 0 for none",
                                     per_recipe={"studio": 1.0, "reference": 0.0}, lo=0, what="The class loss",
@@ -147,6 +166,12 @@ class GanConfig(TrainConfig):
         check_policy(self.augment)
         if not self.lr > 0 or not math.isfinite(self.lr):
             raise StudioError(f"The learning rate must be above 0, not {self.lr}.")
+        if self.n_critic is None:
+            self.n_critic = 5 if self.loss == "wgan-gp" else 1
+        if self.loss == "wgan-gp" and self.d_norm == "bn":
+            raise StudioError("A WGAN-GP critic has no batch norm (the penalty is per picture): use --d-norm sn or none.")
+        if self.lr_schedule == "step" and not self.lr_step:
+            raise StudioError("--lr-schedule step needs --lr-step IMAGES (images between decays).")
         if (self.merge_classes or self.class_weights) and not self.conditional:
             raise StudioError("Merging or weighing classes needs a conditional model (cgan).")
         if not self.conditional:  # no classes to learn (and studio.json says so)

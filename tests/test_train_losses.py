@@ -1,0 +1,85 @@
+"""The GAN training options: losses, penalties, learning-rate schedules (issue: the GAN toolbox)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from studio import Registry, sample
+from studio.train.gan import GanConfig, train_gan
+from studio.train.losses import d_loss, g_loss, gradient_penalty, r1_penalty
+from studio.train.schedules import lr_factor
+
+from .conftest import make_image_folder
+
+OPTIONS = {
+    "hinge": {"loss": "hinge"},
+    "wgan-gp": {"loss": "wgan-gp", "d_norm": "none", "n_critic": 2},
+    "ns-r1": {"r1": 1.0},
+    "cosine-warmup": {"lr_schedule": "cosine", "lr_warmup": 16},
+    "step": {"lr_schedule": "step", "lr_step": 16, "lr_gamma": 0.5},
+}
+
+
+def config(tmp_path, data, name, **kw):
+    return GanConfig(data=str(data), name=name, batch=8, width=4, z_dim=8, checkpoints=str(tmp_path / "ck"),
+                     run_dir=str(tmp_path / "runs" / name), threads=1, amp=False, **kw)
+
+
+@pytest.mark.parametrize("option", sorted(OPTIONS))
+def test_option_trains_loads_and_resumes_bit_for_bit(tmp_path, option):
+    data = make_image_folder(tmp_path / "flat")
+    kw = OPTIONS[option]
+    kw = {**kw, "epochs": 8}  # 6 training pictures: a 48-image run, stopped halfway once and resumed
+    train_gan(config(tmp_path, data, "whole", **kw))
+    train_gan(config(tmp_path, data, "halves", **kw), max_images=24)
+    train_gan(config(tmp_path, data, "halves", **kw), resume=True)
+    whole, halves = (load_file(str(tmp_path / "runs" / n / "state.safetensors")) for n in ("whole", "halves"))
+    assert whole.keys() == halves.keys() and all(torch.equal(whole[k], halves[k]) for k in whole)
+    spec = Registry(tmp_path / "ck").spec("whole")
+    assert all(spec.raw["recipe"][key] == value for key, value in kw.items() if key != "epochs")
+    assert sample(Registry(tmp_path / "ck").get("whole"), [0, 1])[0].size == (64, 64)
+    rows = [json.loads(line) for line in (tmp_path / "runs" / "whole" / "losses.jsonl").read_text().splitlines()]
+    assert all("lr" in row for row in rows)
+
+
+def test_schedules_are_their_closed_forms():
+    total = 1000
+    assert lr_factor(300, total) == 1.0
+    assert lr_factor(250, total, "linear") == pytest.approx(0.75)
+    assert lr_factor(250, total, "cosine") == pytest.approx((1 + math.cos(math.pi / 4)) / 2)
+    assert lr_factor(total, total, "cosine") == pytest.approx(0.0)
+    assert lr_factor(250, total, "step", step=100, gamma=0.5) == pytest.approx(0.25)
+    assert lr_factor(50, total, "cosine", warmup=200) == pytest.approx(0.25 * (1 + math.cos(math.pi * 0.05)) / 2)
+
+
+def test_a_run_ends_at_the_rate_its_schedule_gives(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "cos", lr_schedule="cosine", epochs=8), max_images=40)
+    state = json.loads((tmp_path / "runs" / "cos" / "state.json").read_text())
+    last_step_images = 32  # the rate is set before each step from the images seen so far
+    expected = 2e-4 * (1 + math.cos(math.pi * last_step_images / 48)) / 2  # planned: 8 epochs of 6 pictures
+    rates = {g["lr"] for opt in state["optimizers"].values() for g in opt["param_groups"]}
+    assert len(rates) == 1 and rates.pop() == pytest.approx(expected)
+
+
+def test_gradient_penalty_and_r1_on_a_toy_critic():
+    w = torch.tensor([3.0, 4.0]).view(1, 2, 1, 1)  # critic(x) = <w, x>: gradient w everywhere, |w| = 5
+    real, fake = torch.randn(4, 2, 1, 1), torch.randn(4, 2, 1, 1)
+    assert gradient_penalty(lambda x: (w * x).sum(dim=(1, 2, 3)), real, fake).item() == pytest.approx((5 - 1) ** 2)
+    # critic(x) = |x|^2 / 2: gradient x, so R1 is the mean squared norm of the real pictures.
+    r1 = r1_penalty(lambda x: 0.5 * x.square().sum(dim=(1, 2, 3)), real)
+    assert r1.item() == pytest.approx(real.square().sum(dim=(1, 2, 3)).mean().item())
+
+
+def test_losses_on_known_logits():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    assert d_loss("hinge", real, fake).item() == pytest.approx((0 + 2) / 2 + (1.5 + 0) / 2)
+    assert d_loss("wgan-gp", real, fake).item() == pytest.approx(-1.25 - 0.5)
+    assert g_loss("hinge", fake).item() == pytest.approx(1.25)
+    softplus = lambda v: math.log1p(math.exp(v))  # noqa: E731
+    assert d_loss("ns", real, fake).item() == pytest.approx((softplus(-2) + softplus(1)) / 2 + (softplus(0.5) + softplus(-3)) / 2)
