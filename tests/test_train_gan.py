@@ -17,7 +17,8 @@ from .conftest import make_image_folder
 
 def config(tmp_path, data, name, conditional=False, **kw):
     return GanConfig(data=str(data), name=name, conditional=conditional, batch=8, width=4, z_dim=8,
-                     checkpoints=str(tmp_path / "ck"), run_dir=str(tmp_path / "runs" / name), threads=1, **kw)
+                     checkpoints=str(tmp_path / "ck"), run_dir=str(tmp_path / "runs" / name), threads=1,
+                     **{"monitor": False, **kw})
 
 
 def test_dcgan_trains_and_registry_loads(tmp_path):

@@ -27,7 +27,8 @@ OPTIONS = {
 
 def config(tmp_path, data, name, **kw):
     return GanConfig(data=str(data), name=name, batch=8, width=4, z_dim=8, checkpoints=str(tmp_path / "ck"),
-                     run_dir=str(tmp_path / "runs" / name), threads=1, amp=False, **kw)
+                     run_dir=str(tmp_path / "runs" / name), threads=1, amp=False,
+                     **{"monitor": False, **kw})
 
 
 @pytest.mark.parametrize("option", sorted(OPTIONS))
@@ -83,3 +84,32 @@ def test_losses_on_known_logits():
     assert g_loss("hinge", fake).item() == pytest.approx(1.25)
     softplus = lambda v: math.log1p(math.exp(v))  # noqa: E731
     assert d_loss("ns", real, fake).item() == pytest.approx((softplus(-2) + softplus(1)) / 2 + (softplus(0.5) + softplus(-3)) / 2)
+
+
+def test_collapse_monitor_warns_below_the_stated_fraction():
+    from studio.train.monitor import COLLAPSE_FRACTION, DiversityMonitor
+
+    real = torch.randint(0, 256, (16, 3, 64, 64), dtype=torch.uint8)
+    real[:8, :, :32] = 255  # two kinds of picture, so that the real ones are spread out
+    monitor = DiversityMonitor(real)
+    as_generated = real.float() / 127.5 - 1
+    spread = monitor.measure(as_generated)
+    assert spread["diversity_ratio"] == pytest.approx(1.0, abs=1e-3) and monitor.warning(spread, 5) is None
+    copies = monitor.measure(as_generated[:1].expand(16, -1, -1, -1))
+    assert copies["diversity"] == pytest.approx(0.0, abs=1e-3) and copies["diversity_ratio"] < COLLAPSE_FRACTION
+    assert "possible mode collapse at step 5" in monitor.warning(copies, 5)
+
+
+def test_tensorboard_events_and_the_diversity_log(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "board", tensorboard=True, monitor=True, lr_schedule="linear", epochs=30))
+    events = EventAccumulator(str(tmp_path / "runs" / "board" / "tensorboard"))
+    events.Reload()
+    scalars = set(events.Tags()["scalars"])
+    assert {"loss_d", "loss_g", "lr", "images_per_s", "diversity", "diversity_ratio"} <= scalars
+    assert "samples" in events.Tags()["images"]
+    rows = [json.loads(line) for line in (tmp_path / "runs" / "board" / "losses.jsonl").read_text().splitlines()]
+    assert any("diversity" in row for row in rows) and (tmp_path / "runs" / "board" / "diversity.png").exists()

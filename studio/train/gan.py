@@ -24,7 +24,8 @@ from ..models import build
 from .augment import diff_augment
 from .distributed import Placement
 from .losses import R1_INTERVAL, d_loss, g_loss, gradient_penalty, r1_penalty
-from .loop import Trainer, train
+from .loop import Preview, Trainer, train
+from .monitor import DiversityMonitor
 from .schedules import lr_factor, set_lr
 from .recipes import GanConfig
 
@@ -163,6 +164,8 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(cfg.seed + 777)
         self.fixed_z = torch.randn(64, cfg.z_dim, generator=fixed)
         self.fixed_y = F.one_hot(torch.arange(64) % k, k).float() if k else None
+        real = self.data.images[torch.randperm(self.size, generator=fixed)[:64]]  # the yardstick's real batch
+        self.monitor = DiversityMonitor(real, place.device) if cfg.monitor and place.main else None
 
     def started(self, info: dict[str, Any]) -> None:
         """With --d-warmup, D trains alone against the loaded G until `self.warming` images:
@@ -273,21 +276,24 @@ class GanTrainer(Trainer):
 
     @torch.no_grad()
     def preview(self, g: torch.nn.Module, folder: Path, images_seen: int, suffix: str = "",
-                train_mode_bn: bool = False) -> None:
-        """The fixed latents' 8x8 grid, `samples-<images>.png`."""
+                train_mode_bn: bool = False) -> Preview:
+        """The fixed latents' 8x8 grid, `samples-<images>.png`, and its diversity."""
         was_training = g.training
         g.train(train_mode_bn)
         device = self.place.device
         y = self.fixed_y.to(device) if self.fixed_y is not None else None
-        grid(to_pil(g(self.fixed_z.to(device), y))).save(folder / f"samples-{images_seen:09d}{suffix}.png")
+        pictures = g(self.fixed_z.to(device), y)  # (64, 3, S, S) in [-1, 1]
         g.train(was_training)
+        sheet = grid(to_pil(pictures))
+        sheet.save(folder / f"samples-{images_seen:09d}{suffix}.png")
+        return sheet, self.monitor.measure(pictures) if self.monitor is not None else {}
 
-    def every_sample(self, folder: Path, images_seen: int) -> bool:
+    def every_sample(self, folder: Path, images_seen: int) -> Preview | None:
         if images_seen - self.last_sample < self.cfg.sample_every_img:
-            return False
-        self.preview(self.g_ema if self.ema_kimg > 0 else self.g, folder, images_seen, "-raw", train_mode_bn=True)
+            return None
         self.last_sample = images_seen
-        return True
+        return self.preview(self.g_ema if self.ema_kimg > 0 else self.g, folder, images_seen, "-raw",
+                            train_mode_bn=True)
 
     def description(self) -> dict[str, Any]:
         cfg, data = self.cfg, self.data

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 from torch import nn
 from tqdm import tqdm
 
@@ -21,10 +22,12 @@ from ..checkpoints import load_model, read_spec, save_checkpoint
 from ..errors import StudioError
 from ..tasks import TRAINERS
 from .distributed import Placement, seed_rank, setup, teardown, wrap
+from .monitor import DiversityMonitor
 from .recipes import TrainConfig
 from .run import Nets, Run
 
 LOG_EVERY = 20  # steps between progress-bar updates (the loss log's cadence is Run's)
+Preview = tuple[Image.Image | None, dict[str, float]]  # a progress picture and figures measured on it
 
 
 class Trainer:
@@ -76,12 +79,14 @@ class Trainer:
         """A copy of the generator to publish (the EMA one where there is one), in eval mode."""
         return copy.deepcopy(self.g_ema if self.ema_kimg > 0 else self.g).eval()
 
-    def preview(self, g: nn.Module, folder: Path, images_seen: int) -> None:
-        """Save a picture of what `g` makes now, beside each saved checkpoint."""
+    def preview(self, g: nn.Module, folder: Path, images_seen: int) -> Preview:
+        """Save a picture of what `g` makes now, beside each saved checkpoint; returns it and any
+        figures measured on it."""
+        return None, {}
 
-    def every_sample(self, folder: Path, images_seen: int) -> bool:
-        """Between saves: save a progress picture if one is due; True if it did."""
-        return False
+    def every_sample(self, folder: Path, images_seen: int) -> Preview | None:
+        """Between saves: a progress picture, when one is due."""
+        return None
 
     def description(self) -> dict[str, Any]:
         """The trainer's own parts of studio.json (the loop adds task, data, recipe, training)."""
@@ -103,13 +108,24 @@ def write_checkpoint(trainer: Trainer, run: Run) -> Path:
     """Publish the trainer's generator with its description as checkpoint `cfg.name`."""
     cfg = trainer.cfg
     shipped = trainer.shipped()
-    trainer.preview(shipped, run.path, run.info["images_seen"])
+    show(run, *trainer.preview(shipped, run.path, run.info["images_seen"]))
     description = {"task": TRAINERS[trainer.kind].name, "image_size": cfg.image_size,
                    "licence": trainer.dataset.get("licence", "as the training data"), **trainer.description()}
     learned = {k: v for k, v in cfg.learned().items() if k != "recipe"}
     description["recipe"] = {"name": cfg.recipe, **learned, **trainer.recipe_extra()}
     description["training"] = run.training_record()
     return save_checkpoint(shipped, cfg.name, description, root=cfg.checkpoints, half=cfg.half)
+
+
+def show(run: Run, picture: Image.Image | None, figures: dict[str, float]) -> None:
+    """Hand a preview to the run's logs; say so when its figures warn of mode collapse."""
+    if picture is not None:
+        run.image("samples", picture)
+    if figures:
+        note = DiversityMonitor.warning(figures, run.info["step"])
+        run.record(figures, note)
+        if note:
+            tqdm.write(f"warning: {note}")
 
 
 @torch.no_grad()
@@ -187,7 +203,7 @@ def train(trainer: Trainer, resume: bool = False, max_images: int | None = None)
             bar.set_postfix({k: round(v, 3) for k, v in row.items() if k in trainer.plot_keys[:2]})
         saved = run.maybe_save(info["images_seen"] >= total, lambda: write_checkpoint(trainer, run))
         if place.main and not saved and g_stepped:
-            trainer.every_sample(run.path, info["images_seen"])
+            show(run, *(trainer.every_sample(run.path, info["images_seen"]) or (None, {})))
     bar.close()
     run.close()
     teardown()

@@ -21,7 +21,7 @@ from ..imaging.convert import from_uint8, grid, to_pil
 from ..models import build
 from .augment import augment_pair
 from .distributed import Placement
-from .loop import Trainer, train
+from .loop import Preview, Trainer, train
 from .recipes import Pix2PixConfig
 
 __all__ = ["Pix2PixConfig", "Pix2PixTrainer", "train_pix2pix"]
@@ -98,11 +98,12 @@ class Pix2PixTrainer(Trainer):
         return {"loss_l1": loss_l1.item(), "loss_g_adv": loss_adv.item(), "loss_d": loss_d.item()}, True
 
     @torch.no_grad()
-    def preview(self, g: torch.nn.Module, folder: Path, images_seen: int) -> None:
+    def preview(self, g: torch.nn.Module, folder: Path, images_seen: int) -> Preview:
         """Eight held-in sketches over what `g` makes of them, `preview-<images>.png`."""
         coloured = g(self.preview_sketches.to(self.place.device))
         sheet = grid(to_pil(self.preview_sketches) + to_pil(coloured), columns=8)
         sheet.save(folder / f"preview-{images_seen:09d}.png")
+        return sheet, {}
 
     def description(self) -> dict[str, Any]:
         return {"data": self.data_record({"train_pairs": self.size}, "names"),

@@ -68,6 +68,8 @@ class TrainConfig:
                                    "or folder), e.g. to try other settings from the same point; that run is left "
                                    "as it was", metavar="RUN", learns=False)
     half: bool = knob(True, "store the shipped generator in float16", flag="", learns=False)
+    tensorboard: bool = knob(False, "also write TensorBoard events (losses, learning rates, images/s, diversity, "
+                             "sample grids) to <run>/tensorboard (needs the tensorboard extra)", learns=False)
     amp: bool = knob(True, "train in float32 everywhere (default: bfloat16 autocast on a GPU and on CPUs with "
                      "AMX, where it is fast)", flag="fp32")
 
@@ -158,6 +160,8 @@ class GanConfig(TrainConfig):
     d_warmup: int = knob(0, "with --init-from: images for which the fresh discriminator trains alone before the "
                          "loaded generator starts to learn", lo=0, hi=10**12, what="--d-warmup", learns=False,
                          metavar="IMAGES")
+    monitor: bool = knob(True, "measure the diversity of every sample grid, to warn of mode collapse",
+                         flag="no-monitor", learns=False)
     sample_every_img: int = knob(20000, "images between sample grids of the raw generator", lo=1, hi=10**12,
                                  what="The sample interval", learns=False, metavar="IMAGES")
     extra: dict = knob({}, "recorded in studio.json as given (licence, metrics)", flag="", learns=False)

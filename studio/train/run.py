@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
+from PIL import Image
 
 from .. import settings
 from ..checkpoints import check_name
@@ -19,6 +21,16 @@ from .distributed import Placement, seed_rank
 from .plot import plot_losses
 from .recipes import TrainConfig, added_later, bookkeeping
 from .state import load_state, save_state, saved_info, state_exists
+
+
+def open_board(folder: Path) -> Any:
+    """A TensorBoard event writer in `folder`; a clear error if the optional package is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise StudioError("--tensorboard needs the tensorboard package: pip install -e \".[tensorboard]\" "
+                          "(the CSV log and PNG plots need nothing).") from None
+    return SummaryWriter(log_dir=str(folder / "tensorboard"))
 
 
 def machine() -> str:
@@ -75,7 +87,9 @@ class Run:
             self.info["classes"] = list(classes)
         self.info["bf16_autocast"] = self.placement.amp
         self.log = (self.path / "losses.jsonl").open("a") if self.placement.main else None
+        self.board = open_board(self.path) if cfg.tensorboard and self.placement.main else None
         self._t0 = time.monotonic() - self.info["seconds"]
+        self._rate_from = (self.info["images_seen"], time.monotonic())  # images/s since the last log row
         self._last_save = time.monotonic()
         # Milestones already passed (a resumed run) are not taken again.
         self._snapshots = sorted(int(n) for n in cfg.snapshots if int(n) > self.info["images_seen"])
@@ -169,9 +183,28 @@ class Run:
         self.info["images_seen"] += batch * self.placement.world
         self.info["seconds"] = time.monotonic() - self._t0
         if self.log is not None and self.info["step"] % 20 == 0:
-            row = {"step": self.info["step"], "images": self.info["images_seen"],
-                   "seconds": round(self.info["seconds"], 2), **{k: round(v, 4) for k, v in losses.items()}}
-            self.log.write(json.dumps(row) + "\n")
+            images, since = self._rate_from
+            self._rate_from = (self.info["images_seen"], time.monotonic())
+            rate = (self.info["images_seen"] - images) / max(time.monotonic() - since, 1e-9)
+            self.record({**losses, "images_per_s": rate})
+
+    def record(self, figures: dict[str, float], note: str | None = None) -> None:
+        """Write figures (and a note) at the current step: the loss log, and TensorBoard if on."""
+        if self.log is None:
+            return
+        row = {"step": self.info["step"], "images": self.info["images_seen"],
+               "seconds": round(self.info["seconds"], 2), **{k: round(v, 4) for k, v in figures.items()}}
+        self.log.write(json.dumps({**row, **({"note": note} if note else {})}) + "\n")
+        if self.board is not None:
+            for key, value in figures.items():
+                self.board.add_scalar(key, value, self.info["images_seen"])
+            if note:
+                self.board.add_text("notes", note, self.info["images_seen"])
+
+    def image(self, tag: str, picture: Image.Image) -> None:
+        """A picture (a sample grid) at the current image count, for TensorBoard."""
+        if self.board is not None:
+            self.board.add_image(tag, np.asarray(picture.convert("RGB")), self.info["images_seen"], dataformats="HWC")
 
     def maybe_save(self, done: bool, write_checkpoint: Callable[[], Any]) -> bool:
         """Save state and checkpoint when done or every `save_every_s`; True if it saved.
@@ -192,7 +225,9 @@ class Run:
             target = self.path / "snapshots" / str(due[-1]) / path.name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(path, target)
+        self.log.flush()  # with what the checkpoint's preview measured
         plot_losses(self.path / "losses.jsonl", self.path / "losses.png", list(self.nets.plot_keys))
+        plot_losses(self.path / "losses.jsonl", self.path / "diversity.png", ["diversity", "diversity_real"], smooth=1)
         self._last_save = time.monotonic()
         return True
 
@@ -209,3 +244,5 @@ class Run:
     def close(self) -> None:
         if self.log is not None:
             self.log.close()
+        if self.board is not None:
+            self.board.close()
