@@ -136,7 +136,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    result = evaluate(args.model, _registry(args), n=args.n, data=args.data, save=not args.no_save)
+    result = evaluate(args.model, _registry(args), n=args.n, data=args.data, save=not args.no_save,
+                      inception=args.inception)
     if args.json:
         print_json(result)
     else:
@@ -251,6 +252,9 @@ def _add_making(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     s.add_argument("--json", action="store_true")
     s.add_argument("--no-save", action="store_true", help="do not write the figures into studio.json")
     s.add_argument("--threads", type=int)
+    s.add_argument("--inception", nargs="?", const="", metavar="FILE",
+                   help="also Inception FID and IS through torch-fidelity (the metrics extra), with its "
+                        "InceptionV3 weights file (default: the one in torch's hub cache; nothing is downloaded)")
     s.set_defaults(func=cmd_eval)
 
 

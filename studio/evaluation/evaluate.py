@@ -19,12 +19,13 @@ from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import ImageSet, load_folder
 from ..data.pairs import load_pairs
 from ..errors import StudioError
-from ..imaging.convert import from_uint8
+from ..imaging.convert import from_uint8, to_uint8
 from ..imaging.memory import reuse_large_buffers
 from ..tasks import latent
 from ..tasks.latent import DEFAULT_TRUNCATION, latents
 from ..tasks.sketch import model_input, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
+from .inception import Extractor, inception_metrics, load_inception
 from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
@@ -206,15 +207,36 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
     }
 
 
-def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = None, save: bool = True) -> dict:
-    """Measure checkpoint `name`; with `save`, store the figures in its studio.json."""
+def evaluate_inception(model: torch.nn.Module, spec: Spec, data: Path, n: int, extract: Extractor,
+                       seed: int = 0) -> dict:
+    """Inception FID and IS of the same generated pictures as `evaluate_gan`'s, against the held-out split."""
+    conditional = spec.task == "conditional"
+    classes = list(spec.labels) if conditional else None
+    merge = spec.raw.get("data", {}).get("merged") if conditional else None
+    heldout = load_folder(data, spec.image_size, conditional=conditional, split="heldout", classes=classes, merge=merge)
+    train = load_folder(data, spec.image_size, conditional=conditional, split="train", classes=classes, merge=merge)
+    rng = np.random.default_rng(seed)
+    gen_labels = rng.choice(heldout.labels.numpy(), n) if conditional else None
+    real = train.images[rng.choice(len(train.images), min(n, len(train.images)), replace=False)]
+    return inception_metrics(extract, to_uint8(generate(model, n, gen_labels)), heldout.images, real)
+
+
+def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = None, save: bool = True,
+             inception: str | None = None) -> dict:
+    """Measure checkpoint `name`; with `save`, store the figures in its studio.json. `inception`:
+    also Inception FID and IS, with the weights file at that path ("" : in torch's hub cache)."""
     spec = registry.spec(name)
     if not 20 <= n <= 50_000:
         raise StudioError(f"--n must be between 20 and 50000, got {n}.")
+    if inception is not None and spec.task == "sketch":
+        raise StudioError("--inception measures GAN checkpoints (latent or conditional), not sketch models.")
+    extract = load_inception(inception or None, registry.device) if inception is not None else None  # fails early
     if spec.task == "sketch":
         result = evaluate_pix2pix(registry.get(name), spec, data_folder(spec, data))
     else:
         result = evaluate_gan(registry.get(name), spec, data_folder(spec, data), n)
+    if extract is not None:
+        result["inception"] = evaluate_inception(registry.get(name), spec, data_folder(spec, data), n, extract)
     if save:
         update_metrics(spec.path, result)
         registry.refresh()

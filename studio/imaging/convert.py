@@ -22,10 +22,14 @@ def on_white(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
 
 
+def to_uint8(batch: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) in [-1, 1] -> uint8 in [0, 255], as the pictures are saved."""
+    return ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
 def to_pil(batch: torch.Tensor) -> list[Image.Image]:
     """(B, 3, H, W) in [-1, 1] -> B RGB pictures."""
-    array = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    array = array.permute(0, 2, 3, 1).cpu().numpy()
+    array = to_uint8(batch).permute(0, 2, 3, 1).cpu().numpy()
     return [Image.fromarray(a, "RGB") for a in array]
 
 
