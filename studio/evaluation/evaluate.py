@@ -6,7 +6,6 @@ without knowing the feature space: a perfect generator would score about the flo
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from ..tasks.sketch import model_input, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
 from .inception import Extractor, inception_metrics, load_inception
 from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
+from .report import AT_APP_PSI, print_json, report  # noqa: F401  (the CLI and tests import the last two here)
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
-AT_APP_PSI = f"psi_{DEFAULT_TRUNCATION}"  # figures at the app's starting truncation
 
 
 @torch.no_grad()
@@ -241,44 +240,3 @@ def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = No
         update_metrics(spec.path, result)
         registry.refresh()
     return result
-
-
-def report(name: str, result: dict) -> str:
-    """Human-readable lines: each figure beside its floor."""
-    if "psnr_db" in result:
-        return (f"{name}: {result['n_heldout']} held-out pairs ({result['feature_space']})\n"
-                f"  L1   {result['l1']:.4f}   (an all-white picture: {result['l1_floor_white']:.4f})\n"
-                f"  PSNR {result['psnr_db']:.2f} dB\n"
-                f"  FD   {result['fd']:.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}\n"
-                f"  FD   {result['fd_app_input']:.3f}   with the sketches redrawn as the app does (prepare_sketch)")
-    lines = [f"{name}: {result['n_generated']} generated vs {result['n_heldout']} held-out real images "
-             f"({result['feature_space']})",
-             f"  FD  {result['fd']:10.3f}   floor: train vs held-out {result['fd_floor_train_vs_heldout']:.3f}, "
-             f"held-out halves {result['fd_floor_heldout_halves']:.3f}",
-             f"  KID {result['kid']:10.5f}   floor: train vs held-out {result['kid_floor_train_vs_heldout']:.5f}"]
-    if "grid_distinct_of_64" in result:
-        lines.append(f"  grid of seeds 0-63: {result['grid_distinct_of_64']} of 64 pictures distinct (no other cell "
-                     f"closer than the closest two of 64 real pictures)")
-    app = result.get(AT_APP_PSI, {})
-    if app:
-        lines.append(f"  FD  {app['fd']:10.3f}   at truncation psi {DEFAULT_TRUNCATION} (the app's default)")
-    for cls, row in result.get("probe", {}).items():
-        at_app = app.get("probe", {}).get(cls)
-        lines.append(f"  probe {cls:16s} real held-out {row['real_heldout']:.3f}  generated {row['generated']:.3f} "
-                     f"(ratio {row['ratio']})" + (f", at psi {DEFAULT_TRUNCATION} {at_app['generated']:.3f} "
-                                                  f"(ratio {at_app['ratio']})" if at_app else "")
-                     + (f"; else mostly {row['mistaken_for']['class']} ({row['mistaken_for']['share']:.0%})"
-                        if row.get("mistaken_for") else ""))
-
-    def read(shares: dict[str, float]) -> str:
-        return ", ".join(f"{folder} {share:.0%}" for folder, share in shares.items())
-
-    for cls, row in result.get("merged_classes", {}).items():
-        lines.append(f"  merged class {cls}, read by a probe of its folders: real held-out {read(row['heldout'])} "
-                     f"(truly {read(row['heldout_true'])}); generated {read(row['generated'])}; at psi "
-                     f"{DEFAULT_TRUNCATION} {read(row[f'generated_{AT_APP_PSI}'])}")
-    return "\n".join(lines)
-
-
-def print_json(result: dict) -> None:
-    print(json.dumps(result, indent=2))
