@@ -96,6 +96,12 @@ def test_sketch_to_image(page):
     wait_for_change(lambda: src(page, "#sketch-result img"), first, timeout=20)
     save_screenshot(page, "browser-sketch")
 
+    # "Send to style transfer" (wired by the app from the tabs' parts) opens the style tab with the picture.
+    page.click("#sketch-send")
+    page.wait_for_selector("#style-content img", timeout=15_000)
+    assert page.get_by_role("tab", name="Style transfer").get_attribute("aria-selected") == "true"
+    save_screenshot(page, "browser-sketch-sent")
+
 
 def test_style_transfer(page, tmp_path):
     page.get_by_role("tab", name="Style transfer").click()

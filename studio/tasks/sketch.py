@@ -1,7 +1,8 @@
 """Sketch to image: normalise what a person drew, run a pix2pix checkpoint; photo to line art.
 
-A drawing arrives in many forms (a Gradio sketch value, an uploaded PNG or JPEG,
-black-on-white or white-on-black, any size, any mode). `prepare_sketch` turns it into
+A drawing arrives as a picture in many forms (a PIL image, a path, bytes or an array,
+as imaging.files.open_image reads them; black-on-white or white-on-black, any size, any
+mode; the app flattens its canvas into one picture first). `prepare_sketch` turns it into
 what the model was trained on: black lines on white, the drawing cropped to its
 bounding box, centred, scaled to fill the same share of the frame as the training
 line art, thresholded, with strokes thickened or thinned to the training width.
@@ -17,7 +18,7 @@ from PIL import Image, ImageFilter
 from torch import nn
 
 from ..errors import StudioError
-from ..imaging.files import open_image, to_rgb
+from ..imaging.files import open_image
 from ..imaging.convert import to_pil
 from ..checkpoints import resolve
 
@@ -26,31 +27,9 @@ STROKE_FRACTION = 3.2 / 128  # training stroke width over the frame (OpenMoji at
 MIN_INK_PIXELS = 12
 
 
-def _from_gradio(value: dict) -> Image.Image | None:
-    """A gr.Sketchpad / gr.ImageEditor value -> one picture (composite, else layers over background)."""
-    composite = value.get("composite")
-    if composite is not None:
-        return open_image(composite, "drawing")[0] if not isinstance(composite, Image.Image) else to_rgb(composite)
-    layers = [x for x in value.get("layers") or [] if x is not None]
-    background = value.get("background")
-    base = None
-    if background is not None:
-        base = background if isinstance(background, Image.Image) else Image.fromarray(np.asarray(background))
-    for layer in layers:
-        layer = layer if isinstance(layer, Image.Image) else Image.fromarray(np.asarray(layer))
-        layer = layer.convert("RGBA")
-        base = layer if base is None else Image.alpha_composite(base.convert("RGBA").resize(layer.size), layer)
-    return to_rgb(base) if base is not None else None
-
-
 def ink(value: Any) -> np.ndarray:
-    """Any drawing -> ink map (H, W) in [0, 1], 1 where there is a line, whatever its polarity."""
-    if isinstance(value, dict):
-        picture = _from_gradio(value)
-        if picture is None:
-            raise StudioError("The canvas is empty: draw something first.")
-    else:
-        picture = open_image(value, "drawing")[0]
+    """A picture of a drawing -> ink map (H, W) in [0, 1], 1 where there is a line, whatever its polarity."""
+    picture = open_image(value, "drawing")[0]
     grey = np.asarray(picture.convert("L"), dtype=np.float32) / 255.0
     # Lines are the minority: if most of the picture is dark, it is white lines on black.
     return grey if np.median(grey) < 0.5 else 1.0 - grey

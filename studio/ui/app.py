@@ -1,6 +1,9 @@
-"""The app: assembles the tabs over one registry and one device queue."""
+"""The app: lays out its tabs over one registry and one device queue, and wires what
+passes between tabs from the parts each tab returns (interface.TabParts)."""
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -8,12 +11,43 @@ from .. import settings
 from ..checkpoints import Registry
 from ..errors import StudioError
 from . import conditional, latent, sketch, style
+from .interface import Tab, TabContext, TabParts
 
 TITLE = "Studio"
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto}
 #studio-header h1 {margin-bottom: 0}
 """
+TABS: tuple[Tab, ...] = (latent.TAB, conditional.TAB, sketch.TAB, style.TAB)
+
+
+def build_tabs(tabs: tuple[Tab, ...], context: TabContext) -> dict[str, TabParts]:
+    """Lay out each tab in its own gr.Tab (inside an open gr.Tabs); returns its parts by tab id."""
+    parts = {}
+    for tab in tabs:
+        with gr.Tab(tab.title, id=tab.id):
+            parts[tab.id] = tab.build(context)
+    return parts
+
+
+def _send_to(tab_id: str) -> Callable[[Any], tuple]:
+    """A send button's handler: the picture for the receiving input, and that tab opened."""
+    def send(picture: Any) -> tuple:
+        return picture, gr.Tabs(selected=tab_id)
+
+    return send
+
+
+def wire_sends(parts: dict[str, TabParts], tabs: gr.Tabs) -> None:
+    """Each send button puts its tab's picture into the receiving tab's input and opens that tab."""
+    for sender in parts.values():
+        if sender.send is None:
+            continue
+        receiver = parts.get(sender.send_to)
+        if receiver is None or receiver.picture_in is None:
+            raise ValueError(f"Tab {sender.send_to!r} takes no pictures.")
+        sender.send.click(_send_to(sender.send_to), [sender.picture_out], [receiver.picture_in, tabs],
+                          api_visibility="private")
 
 
 def build_app(registry: Registry | None = None, vgg_weights: str | None = None) -> gr.Blocks:
@@ -25,22 +59,11 @@ def build_app(registry: Registry | None = None, vgg_weights: str | None = None) 
         gr.Markdown("# Studio\nExplore GANs trained by the studio, turn a drawing into a picture, "
                     "restyle a photo after a painting.",
                     elem_id="studio-header")
-        loads = []
         with gr.Tabs() as tabs:
-            with gr.Tab("Latent explorer", id="latent"):
-                loads.append(latent.build(registry))
-            with gr.Tab("Class-conditional", id="conditional"):
-                loads.append(conditional.build(registry))
-            with gr.Tab("Sketch to image", id="sketch"):
-                sketch_parts = sketch.build(registry)
-            with gr.Tab("Style transfer", id="style"):
-                style_content = style.build(vgg_weights)
-        if sketch_parts is not None:
-            result, send = sketch_parts
-            send.click(lambda picture: (picture, gr.Tabs(selected="style")), [result], [style_content, tabs],
-                       api_visibility="private")
-        for load in filter(None, loads):
-            demo.load(**load, concurrency_id="device", api_visibility="private")
+            parts = build_tabs(TABS, TabContext(registry, vgg_weights))
+        wire_sends(parts, tabs)
+        for on_load in (p.on_load for p in parts.values() if p.on_load):
+            demo.load(**on_load)
         if registry.problems:
             gr.Markdown("**Unreadable checkpoints** (the others work):  \n"
                         + "  \n".join(f"`{name}`: {problem}" for name, problem in registry.problems.items()))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..checkpoints import Registry, Spec
+from ..checkpoints import Spec
 from ..tasks.latent import ClassSpec
-from .explorer import build_explorer
+from .explorer import ClassHooks, build_explorer
+from .interface import Tab, TabContext, TabParts
 
 NO_MIX = "(none)"
 
 
-def _class_controls(spec: Spec) -> list[gr.components.Component]:
+def class_controls(spec: Spec) -> list[gr.components.Component]:
+    """The class picker, the class to mix in, and how much of it."""
     labels = list(spec.labels)
     main = gr.Dropdown(labels, value=labels[0], label="Class", interactive=True, elem_id="class-main")
     other = gr.Dropdown([NO_MIX, *labels], value=NO_MIX, label="Mix with", interactive=True, elem_id="class-other")
@@ -20,7 +22,7 @@ def _class_controls(spec: Spec) -> list[gr.components.Component]:
     return [main, other, amount]
 
 
-def _class_updates(spec: Spec) -> list:
+def class_updates(spec: Spec) -> list:
     """New choices for the class controls when the model changes (the mix amount stays)."""
     labels = list(spec.labels)
     return [gr.update(choices=labels, value=labels[0]), gr.update(choices=[NO_MIX, *labels], value=NO_MIX), gr.update()]
@@ -33,6 +35,13 @@ def classes_of(main: str, other: str | None, amount: float) -> ClassSpec:
     return {main: 1.0 - float(amount), other: float(amount)}
 
 
-def build(registry: Registry) -> dict | None:
-    return build_explorer(registry, task="conditional", train_kind="cgan", api_suffix="_class",
-                          add_class_controls=_class_controls, classes_of=classes_of, class_updates=_class_updates)
+CLASS_HOOKS = ClassHooks(controls=class_controls, classes_of=classes_of, updates=class_updates)
+
+
+def build(context: TabContext) -> TabParts:
+    """The explorer over the class-conditional checkpoints, with class controls."""
+    return build_explorer(context.registry, task="conditional", train_kind="cgan", api_suffix="_class",
+                          hooks=CLASS_HOOKS)
+
+
+TAB = Tab("conditional", "Class-conditional", build)

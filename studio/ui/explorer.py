@@ -1,103 +1,176 @@
 """The seed explorer both GAN tabs are made of: seed, dice, truncation, a grid of
 neighbouring seeds and a walk between two seeds. The class-conditional tab adds
-its class controls through `add_class_controls` / `classes_of`."""
+its class controls through ClassHooks.
+
+Three parts, kept apart: `layout` makes the widgets, `Handlers` turns widget values
+into pictures, `wire` connects the widgets' events to the handlers.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import gradio as gr
 
+from .. import validate
 from ..checkpoints import Registry, Spec
 from ..imaging.convert import upscale
-from .. import validate
 from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolate, sample
 from ..validate import MAX_SEED
-from .common import (DISPLAY_SIZE, as_int, device_event, gallery, model_info, neighbour_seeds, no_models_message,
-                     random_seed, user_errors, write_gif)
+from .events import DEVICE_QUEUE, device_event, user_errors
+from .interface import TabParts
+from .widgets import DISPLAY_SIZE, gallery, model_info, neighbour_seeds, no_models_message, random_seed, write_gif
 
-ClassControls = Callable[[Spec], list[gr.components.Component]]
 
+@dataclass(frozen=True)
+class ClassHooks:
+    """How a tab adds class controls to the explorer.
 
-def build_explorer(registry: Registry, task: str, train_kind: str, api_suffix: str = "",
-                   add_class_controls: ClassControls | None = None,
-                   classes_of: Callable[..., ClassSpec] | None = None,
-                   class_updates: Callable[[Spec], list[Any]] | None = None) -> dict | None:
-    """Lay out and wire the explorer; returns the page-load event to register, or None when no model.
-
-    `class_updates(spec)` returns one update per class control for a newly picked model.
+    controls: lays the controls out for a model (called inside the explorer's first column).
+    classes_of: the controls' values -> the core's class spec.
+    updates: one update per control for a newly picked model.
     """
-    names = registry.names(task)
-    if not names:
-        gr.Markdown(no_models_message(task, train_kind))
-        return None
-    first = registry.spec(names[0])
-    tag = task  # element ids: "<task>-seed", ... for browser tests and custom CSS
 
-    def classes(args: tuple) -> ClassSpec:
-        return classes_of(*args) if classes_of else None
+    controls: Callable[[Spec], list[gr.components.Component]]
+    classes_of: Callable[..., ClassSpec]
+    updates: Callable[[Spec], list[Any]]
 
-    @user_errors
-    def explore(name: str, seed: float, truncation: float, *class_args: Any):
-        centre = validate.seed(seed)
-        seeds = neighbour_seeds(centre)  # the picture and its grid come from one batch
-        images = sample(registry.get(name), seeds, truncation, classes(class_args))
-        return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds)
 
-    @user_errors
-    def walk(name: str, seed_a: float, seed_b: float, frames: float, truncation: float, mode: str, *class_args: Any):
-        a, b = as_int(seed_a, "Seed"), as_int(seed_b, "To seed")
-        pictures = interpolate(registry.get(name), a, b, as_int(frames, "Frames"), truncation, classes(class_args), mode)
-        return [upscale(p, DISPLAY_SIZE // 2) for p in pictures], write_gif(pictures, f"{name}-{a}-{b}-{len(pictures)}-{mode}")
+@dataclass(frozen=True)
+class Widgets:
+    """The explorer's components."""
 
-    def pick(seed: float, event: gr.SelectData) -> int:
-        return neighbour_seeds(as_int(seed, "Seed"))[event.index]
+    model: gr.Dropdown
+    classes: list[gr.components.Component]
+    seed: gr.Number
+    dice: gr.Button
+    psi: gr.Slider
+    info: gr.Markdown
+    picture: gr.Image
+    grid: gr.Gallery
+    to_seed: gr.Number
+    frames: gr.Slider
+    path: gr.Radio
+    walk: gr.Button
+    strip: gr.Gallery
+    gif: gr.File
 
-    @user_errors
-    def on_model(name: str):
-        spec = registry.spec(name)
-        return [model_info(spec)] + (class_updates(spec) if class_updates else [])
 
+def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None) -> dict[str, Any]:
+    """The first column: model, class controls, seed and dice, truncation, model card."""
+    model = gr.Dropdown(names, value=names[0], label="Model", interactive=True, elem_id=f"{tag}-model")
+    classes = hooks.controls(first) if hooks else []
+    with gr.Row():
+        seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", scale=4,
+                         elem_id=f"{tag}-seed")
+        dice = gr.Button("🎲 Random", scale=1, min_width=60, elem_id=f"{tag}-dice")
+    psi = gr.Slider(0.0, 1.0, value=DEFAULT_TRUNCATION, step=0.05, label="Truncation ψ",
+                    info="Lower: more typical pictures; 0 gives every seed the same one.", elem_id=f"{tag}-psi")
+    info = gr.Markdown(model_info(first), elem_id=f"{tag}-info")
+    return {"model": model, "classes": classes, "seed": seed, "dice": dice, "psi": psi, "info": info}
+
+
+def _walk_controls(tag: str) -> dict[str, Any]:
+    """The walk accordion's contents: target seed, frames, path, button, strip and GIF."""
+    with gr.Row():
+        to_seed = gr.Number(value=1, precision=0, minimum=0, maximum=MAX_SEED, label="To seed",
+                            elem_id=f"{tag}-to-seed")
+        frames = gr.Slider(2, min(32, MAX_FRAMES), value=10, step=1, label="Frames")
+        path = gr.Radio(["slerp", "lerp"], value="slerp", label="Path", info="slerp stays on the Gaussian shell")
+        walk = gr.Button("Walk", variant="primary", elem_id=f"{tag}-walk")
+    with gr.Row():
+        strip = gr.Gallery(label="Walk", columns=10, height=180, format="png", allow_preview=True, interactive=False,
+                           scale=4, elem_id=f"{tag}-strip")
+        gif = gr.File(label="Animated GIF", scale=1, elem_id=f"{tag}-gif")
+    return {"to_seed": to_seed, "frames": frames, "path": path, "walk": walk, "strip": strip, "gif": gif}
+
+
+def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = None) -> Widgets:
+    """Make the explorer's widgets for models `names` (the card and classes of `first`);
+    elem_ids are "<tag>-seed", "<tag>-picture", ... for browser tests and custom CSS."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=names[0], label="Model", interactive=True, elem_id=f"{tag}-model")
-            class_inputs = add_class_controls(first) if add_class_controls else []
-            with gr.Row():
-                seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", scale=4,
-                                 elem_id=f"{tag}-seed")
-                dice = gr.Button("🎲 Random", scale=1, min_width=60, elem_id=f"{tag}-dice")
-            psi = gr.Slider(0.0, 1.0, value=DEFAULT_TRUNCATION, step=0.05, label="Truncation ψ",
-                            info="Lower: more typical pictures; 0 gives every seed the same one.", elem_id=f"{tag}-psi")
-            info = gr.Markdown(model_info(first), elem_id=f"{tag}-info")
+            controls = _controls(names, first, tag, hooks)
         with gr.Column(scale=2, min_width=280):
-            image = gr.Image(label="Picture", type="pil", format="png", height=DISPLAY_SIZE + 40,
-                             interactive=False, buttons=["download"], elem_id=f"{tag}-picture")
+            picture = gr.Image(label="Picture", type="pil", format="png", height=DISPLAY_SIZE + 40,
+                               interactive=False, buttons=["download"], elem_id=f"{tag}-picture")
         with gr.Column(scale=2, min_width=280):
             grid = gr.Gallery(label="Neighbouring seeds (click one to go there)", columns=3, rows=3,
                               height=DISPLAY_SIZE + 190, format="png", allow_preview=False, interactive=False,
                               object_fit="contain", elem_id=f"{tag}-grid")
     with gr.Accordion("Walk between two seeds", open=True):
-        with gr.Row():
-            seed_b = gr.Number(value=1, precision=0, minimum=0, maximum=MAX_SEED, label="To seed", elem_id=f"{tag}-to-seed")
-            frames = gr.Slider(2, min(32, MAX_FRAMES), value=10, step=1, label="Frames")
-            mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Path", info="slerp stays on the Gaussian shell")
-            walk_button = gr.Button("Walk", variant="primary", elem_id=f"{tag}-walk")
-        with gr.Row():
-            strip = gr.Gallery(label="Walk", columns=10, height=180, format="png", allow_preview=True, interactive=False, scale=4,
-                               elem_id=f"{tag}-strip")
-            gif = gr.File(label="Animated GIF", scale=1, elem_id=f"{tag}-gif")
+        walk = _walk_controls(tag)
+    return Widgets(**controls, picture=picture, grid=grid, **walk)
 
-    explore_io = {"fn": explore, "inputs": [model, seed, psi, *class_inputs], "outputs": [image, grid]}
-    seed.change(**explore_io, **device_event(api_name=f"sample{api_suffix}", trigger_mode="always_last"))
-    psi.release(**explore_io, **device_event(api_visibility="private", trigger_mode="always_last"))
-    for control in class_inputs:
+
+class Handlers:
+    """The explorer's event handlers over `registry`: widget values in, pictures out.
+
+    Each validates the seeds it is given once and passes ints on."""
+
+    def __init__(self, registry: Registry, hooks: ClassHooks | None = None) -> None:
+        self.registry = registry
+        self.hooks = hooks
+
+    def _classes(self, class_args: tuple) -> ClassSpec:
+        """The class controls' values -> the core's class spec (None without class controls)."""
+        return self.hooks.classes_of(*class_args) if self.hooks else None
+
+    @user_errors
+    def explore(self, name: str, seed: float, truncation: float, *class_args: Any) -> tuple:
+        """The picture of a seed and the 3x3 grid of its neighbouring seeds (one batch)."""
+        centre = validate.seed(seed)
+        seeds = neighbour_seeds(centre)
+        images = sample(self.registry.get(name), seeds, truncation, self._classes(class_args))
+        return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds)
+
+    @user_errors
+    def walk(self, name: str, seed_a: float, seed_b: float, frames: float, truncation: float, mode: str,
+             *class_args: Any) -> tuple:
+        """The pictures on a walk from one seed to another, and the same as a looping GIF."""
+        a, b = validate.seed(seed_a), validate.seed(seed_b, "To seed")
+        pictures = interpolate(self.registry.get(name), a, b, frames, truncation, self._classes(class_args), mode)
+        return ([upscale(p, DISPLAY_SIZE // 2) for p in pictures],
+                write_gif(pictures, f"{name}-{a}-{b}-{len(pictures)}-{mode}"))
+
+    def pick(self, seed: float, event: gr.SelectData) -> int:
+        """The seed of the grid cell that was clicked."""
+        return neighbour_seeds(validate.seed(seed))[event.index]
+
+    @user_errors
+    def on_model(self, name: str) -> list:
+        """A model's card (Markdown), and new choices for the class controls."""
+        spec = self.registry.spec(name)
+        return [model_info(spec)] + (self.hooks.updates(spec) if self.hooks else [])
+
+
+def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]:
+    """Connect the widgets' events; returns the page-load event's keyword arguments."""
+    explore_io = {"fn": handlers.explore, "inputs": [w.model, w.seed, w.psi, *w.classes],
+                  "outputs": [w.picture, w.grid]}
+    again = device_event(api_visibility="private", trigger_mode="always_last")  # the same call, not an endpoint
+    w.seed.change(**explore_io, **device_event(api_name=f"sample{api_suffix}", trigger_mode="always_last"))
+    w.psi.release(**explore_io, **again)
+    for control in w.classes:
         trigger = control.release if isinstance(control, gr.Slider) else control.change
-        trigger(**explore_io, **device_event(api_visibility="private", trigger_mode="always_last"))
-    model.change(on_model, [model], [info, *class_inputs],
-                 api_name=f"model_info{api_suffix}").then(
-        **explore_io, **device_event(api_visibility="private", trigger_mode="always_last"))
-    dice.click(random_seed, None, [seed], api_name=f"random_seed{api_suffix}")
-    grid.select(pick, [seed], [seed], api_visibility="private")
-    walk_button.click(walk, [model, seed, seed_b, frames, psi, mode, *class_inputs], [strip, gif],
-                      **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
-    return explore_io
+        trigger(**explore_io, **again)
+    w.model.change(handlers.on_model, [w.model], [w.info, *w.classes],
+                   api_name=f"model_info{api_suffix}").then(**explore_io, **again)
+    w.dice.click(random_seed, None, [w.seed], api_name=f"random_seed{api_suffix}")
+    w.grid.select(handlers.pick, [w.seed], [w.seed], api_visibility="private")
+    w.walk.click(handlers.walk, [w.model, w.seed, w.to_seed, w.frames, w.psi, w.path, *w.classes],
+                 [w.strip, w.gif], **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
+    return {**explore_io, "concurrency_id": DEVICE_QUEUE, "api_visibility": "private"}
+
+
+def build_explorer(registry: Registry, task: str, train_kind: str, api_suffix: str = "",
+                   hooks: ClassHooks | None = None) -> TabParts:
+    """Lay out and wire the explorer for the checkpoints of `task`; with none, say how to
+    train one (`studio train <train_kind>`). Endpoints are named "/sample<api_suffix>", ..."""
+    names = registry.names(task)
+    if not names:
+        gr.Markdown(no_models_message(task, train_kind))
+        return TabParts()
+    widgets = layout(names, registry.spec(names[0]), tag=task, hooks=hooks)
+    return TabParts(on_load=wire(widgets, Handlers(registry, hooks), api_suffix))

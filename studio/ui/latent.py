@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ..checkpoints import Registry
 from .explorer import build_explorer
+from .interface import Tab, TabContext, TabParts
 
 
-def build(registry: Registry) -> dict | None:
-    return build_explorer(registry, task="latent", train_kind="dcgan")
+def build(context: TabContext) -> TabParts:
+    """The explorer over the unconditional (latent) checkpoints."""
+    return build_explorer(context.registry, task="latent", train_kind="dcgan")
+
+
+TAB = Tab("latent", "Latent explorer", build)

@@ -1,0 +1,94 @@
+"""Every tab is built the same way and returns the same shape (TabParts); the app wires
+what passes between tabs from those parts alone."""
+
+import ast
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from studio import Registry
+from studio.ui.app import TABS, build_app, build_tabs, wire_sends
+from studio.ui.interface import Tab, TabContext, TabParts
+
+from .conftest import make_all
+
+UI = Path(__file__).resolve().parents[1] / "studio" / "ui"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    return Registry(make_all(tmp_path_factory.mktemp("tabs") / "checkpoints"))
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_every_tab_returns_tab_parts(registry, tmp_path, installed):
+    context = TabContext(registry if installed else Registry(tmp_path), vgg_weights="random")
+    with gr.Blocks(analytics_enabled=False):
+        with gr.Tabs():
+            parts = build_tabs(TABS, context)
+    assert list(parts) == [tab.id for tab in TABS] == ["latent", "conditional", "sketch", "style"]
+    assert all(isinstance(p, TabParts) for p in parts.values())
+    assert (parts["latent"].on_load is not None) == installed == (parts["conditional"].on_load is not None)
+    assert (parts["sketch"].send is not None) == installed
+    assert isinstance(parts["style"].picture_in, gr.Image)  # style needs no checkpoint
+
+
+def test_the_send_button_is_wired_through_the_parts(registry):
+    demo = build_app(registry, vgg_weights="random")
+    by_elem = {c["props"].get("elem_id"): c["id"] for c in demo.get_config_file()["components"]}
+    sends = [d for d in demo.get_config_file()["dependencies"]
+             if [by_elem["sketch-send"], "click"] in [list(t) for t in d["targets"]]]
+    assert len(sends) == 1
+    assert sends[0]["inputs"] == [by_elem["sketch-result"]] and by_elem["style-content"] in sends[0]["outputs"]
+
+
+def test_a_send_to_a_tab_that_takes_no_pictures_is_refused():
+    with gr.Blocks(analytics_enabled=False):
+        picture, button = gr.Image(), gr.Button()
+        with gr.Tabs() as tabs:
+            pass
+        parts = {"a": TabParts(picture_out=picture, send=button, send_to="b"), "b": TabParts()}
+        with pytest.raises(ValueError, match="takes no pictures"):
+            wire_sends(parts, tabs)
+    with pytest.raises(ValueError, match="picture_out and send_to"):
+        TabParts(send=button)
+
+
+def test_a_new_tab_needs_no_change_to_the_app(registry):
+    def build(context: TabContext) -> TabParts:
+        gr.Markdown("hello", elem_id="extra-tab")
+        return TabParts()
+
+    with gr.Blocks(analytics_enabled=False) as demo:
+        with gr.Tabs():
+            parts = build_tabs((*TABS, Tab("extra", "Extra", build)), TabContext(registry, "random"))
+    assert parts["extra"] == TabParts()
+    assert "extra-tab" in {c["props"].get("elem_id") for c in demo.get_config_file()["components"]}
+
+
+def test_the_walk_names_the_seed_that_is_wrong(registry):
+    from studio.ui.explorer import Handlers
+
+    with pytest.raises(gr.Error, match="To seed must be a whole number"):
+        Handlers(registry).walk("tiny-latent", 1, -1, 3, 0.5, "slerp")
+
+
+def functions(path: Path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+# A handler's parameters are the inputs of its public endpoint, in the endpoint's order.
+MORE_PARAMETERS = {("style.py", "run"): 9}  # the 8 inputs of /stylize and Gradio's progress tracker
+
+
+def test_ui_functions_are_short_and_take_few_parameters():
+    for path in sorted(UI.glob("*.py")):
+        for fn in functions(path):
+            args = fn.args
+            names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs if a.arg not in ("self", "cls")]
+            count = len(names) + bool(args.vararg) + bool(args.kwarg)
+            assert count <= MORE_PARAMETERS.get((path.name, fn.name), 8), (path.name, fn.name, count)
+            assert fn.end_lineno - fn.lineno + 1 <= 60, (path.name, fn.name)
