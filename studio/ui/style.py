@@ -94,21 +94,22 @@ def stream(job: Iterator[StyleStep], size: float) -> Iterator[tuple]:
 def run_handler(vgg_weights: str | None) -> Callable[..., Iterator[tuple]]:
     """The Run button's handler; `vgg_weights` as for build_app."""
 
-    # Its first eight parameters are the /stylize endpoint's inputs, in the endpoint's order;
-    # the ninth is Gradio's progress tracker, which shows VGG19's download (tqdm) when it is fetched.
+    # The /stylize endpoint's inputs are the two pictures, then `settings` by name (size,
+    # steps, strength, preserve, optimizer, network; see Widgets.settings). `progress` is
+    # Gradio's tracker: it shows VGG19's download (a tqdm bar) when the weights are fetched.
     @keep_outputs(3)
-    def run(content: str | None, style: str | None, size: float, steps: float, strength: float, preserve: bool,
-            optimizer: str, network: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> Iterator:
+    def run(content: str | None, style: str | None, progress: gr.Progress = gr.Progress(track_tqdm=True),
+            **settings: Any) -> Iterator:
         """Stream the stylised picture, the loss table and a status line, step by step."""
-        network = network or default_network()
+        network = settings["network"] or default_network()
         if needs_fetch(network, vgg_weights):
             yield gr.skip(), gr.skip(), "Downloading VGG19's weights (548 MB, once)..."
             ensure_network(network, vgg_weights)
         weights = vgg_weights if network == "vgg19" or vgg_weights == RANDOM else None
-        job = stylize(content, style, size=size, steps=steps, optimizer=optimizer, network=network,
-                      style_weight=style_weight(network, strength), preserve_colors=bool(preserve), weights=weights,
-                      image_every=5)
-        yield from stream(job, size)
+        job = stylize(content, style, size=settings["size"], steps=settings["steps"], optimizer=settings["optimizer"],
+                      network=network, style_weight=style_weight(network, settings["strength"]),
+                      preserve_colors=bool(settings["preserve"]), weights=weights, image_every=5)
+        yield from stream(job, settings["size"])
 
     return run
 
@@ -132,10 +133,10 @@ class Widgets:
     result: gr.Image
     plot: gr.LinePlot
 
-    def settings(self) -> list[gr.components.Component]:
-        """The Run button's inputs, in the /stylize endpoint's order."""
-        return [self.content, self.style, self.size, self.steps, self.strength, self.preserve, self.optimizer,
-                self.network]
+    def settings(self) -> dict[str, gr.components.Component]:
+        """The run's settings by name: after the two pictures, the /stylize endpoint's inputs in this order."""
+        return {"size": self.size, "steps": self.steps, "strength": self.strength, "preserve": self.preserve,
+                "optimizer": self.optimizer, "network": self.network}
 
 
 def _settings_column() -> dict[str, Any]:
@@ -182,8 +183,8 @@ def wire(w: Widgets, run: Callable[..., Iterator[tuple]]) -> None:
     """Connect the widgets' events: the network note, Run (/stylize) and Stop."""
     w.network.change(network_note, [w.network], [w.note], api_visibility="private")
     # Style runs take minutes: they get their own queue so that they never hold up the GAN tabs.
-    event = w.run.click(run, w.settings(), [w.result, w.plot, w.status], api_name="stylize",
-                        concurrency_id="style", concurrency_limit=1)
+    event = w.run.click(run, [w.content, w.style], [w.result, w.plot, w.status], inputs_kwargs=w.settings(),
+                        api_name="stylize", concurrency_id="style", concurrency_limit=1)
     w.stop.click(None, None, None, cancels=[event])  # API clients cancel with Job.cancel()
 
 
