@@ -35,8 +35,9 @@ def test_card_and_report_show_the_same_figures_beside_their_floors(registry, nam
     card, printed = model_info(registry.spec(name)), formatter.report(name, metrics)
     figures = formatter.figure_lines(metrics)
     assert len(figures) >= 3 and all("?" not in line for line in figures)
-    for line in [formatter.summary(metrics), *figures]:
-        assert line in card and line in printed
+    assert formatter.summary(metrics) in card and formatter.summary(metrics) in printed
+    for line in figures:
+        assert line in printed and formatter.as_prose(line) in card
     assert SPACE in card and SPACE in printed  # the feature space is named
     assert "floor: train vs held-out" in card
     assert ("all-white picture" if name == "tiny-sketch" else "held-out halves") in card
@@ -66,7 +67,7 @@ def test_older_or_partial_figures_still_make_a_card():
     older = {"fd": 12.5, "fd_floor_train_vs_heldout": 3.0}
     lines = formatter.card_lines(older)
     assert lines[0] == "Measured by `studio eval`: ? generated vs ? held-out real images"
-    assert lines[1:] == ["FD      12.500   floor: train vs held-out 3.000"]
+    assert lines[1:] == ["FD 12.500 — floor: train vs held-out 3.000"]
     assert formatter.card_lines({}) == []
     assert formatter.card_lines({"something": 1}) == ["Metrics: something 1"]
 
@@ -75,4 +76,4 @@ def test_shipped_checkpoints_cards():
     for spec in Registry().list():
         metrics = spec.raw.get("metrics") or {}
         card = model_info(spec)
-        assert all(line in card for line in formatter.figure_lines(metrics)), spec.name
+        assert all(formatter.as_prose(line) in card for line in formatter.figure_lines(metrics)), spec.name

@@ -2,13 +2,15 @@
 real pictures score against other real ones), in the feature space that measured it.
 
 `report` is what `studio eval` prints and `card_lines` what the app's model card shows;
-both take their figures from `figure_lines`, so the terminal and the card say the same.
+both take their figures from `figure_lines`, so the terminal and the card say the same
+(the card without the terminal's column padding).
 Stored figures may come from an older evaluation: a missing figure reads "?".
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..tasks.latent import DEFAULT_TRUNCATION
@@ -110,6 +112,12 @@ def report(name: str, result: dict) -> str:
     return "\n".join([f"{name}: {summary(result)}", *("  " + line for line in lines)])
 
 
+def as_prose(line: str) -> str:
+    """A figure line for running text (Markdown collapses the terminal's column padding):
+    a dash after a figure where the terminal leaves a gap, single spaces elsewhere."""
+    return re.sub(r" {2,}", " ", re.sub(r"( [\d.%?]+) {3,}", r"\1 — ", line.strip()))
+
+
 def card_lines(m: dict) -> list[str]:
     """The model card's lines for stored figures `m` (none when nothing was measured)."""
     if not m:
@@ -117,7 +125,7 @@ def card_lines(m: dict) -> list[str]:
     figures = figure_lines(m)
     if not figures:
         return ["Metrics: " + ", ".join(f"{k} {v}" for k, v in m.items())]
-    return [f"Measured by `studio eval`: {summary(m)}", *figures]
+    return [f"Measured by `studio eval`: {summary(m)}", *map(as_prose, figures)]
 
 
 def print_json(result: dict) -> None:
