@@ -63,6 +63,17 @@ def test_the_class_probe_summary_and_details():
     assert "probe circles" not in "\n".join(formatter.card_lines(CONDITIONAL))
 
 
+def test_inception_figures_from_studio_eval_inception():
+    inception = {"feature_space": "InceptionV3", "fid": 40.5, "fid_floor_train_vs_heldout": 10.25, "is_mean": 3.5,
+                 "is_std": 0.25, "is_heldout_real": 4.125}
+    printed = formatter.report("g", {**GAN, "inception": inception})
+    assert "  FID     40.500   floor: train vs held-out 10.250 (InceptionV3)" in printed
+    assert "  IS       3.500   ± 0.250; the held-out real pictures 4.125" in printed
+    card = formatter.card_lines({**GAN, "inception": inception})
+    assert "FID 40.500 — floor: train vs held-out 10.250 (InceptionV3)" in card
+    assert "IS 3.500 — ± 0.250; the held-out real pictures 4.125" in card
+
+
 def test_older_or_partial_figures_still_make_a_card():
     older = {"fd": 12.5, "fd_floor_train_vs_heldout": 3.0}
     lines = formatter.card_lines(older)

@@ -60,6 +60,7 @@ def _gan_lines(m: dict) -> list[str]:
     if "kid" in m:
         lines.append(f"KID {_num(m['kid'], '10.5f')}   floor: train vs held-out "
                      f"{_num(m.get('kid_floor_train_vs_heldout'), '.5f')}")
+    lines += _inception_lines(m.get("inception") or {})
     if "grid_distinct_of_64" in m:
         lines.append(f"grid of seeds 0-63: {m['grid_distinct_of_64']} of 64 pictures distinct (no other cell "
                      f"closer than the closest two of 64 real pictures)")
@@ -72,6 +73,16 @@ def _gan_lines(m: dict) -> list[str]:
         lines.append(f"class probe on generated pictures: at worst {_num(m['probe_min_ratio'], '.0%')} of its "
                      f"accuracy on real held-out ones{at_app}")
     return lines
+
+
+def _inception_lines(inc: dict) -> list[str]:
+    """Inception FID beside its floor, and IS beside the held-out pictures' own (`studio eval --inception`)."""
+    if "fid" not in inc:
+        return []
+    return [f"FID {_num(inc['fid'], '10.3f')}   floor: train vs held-out "
+            f"{_num(inc.get('fid_floor_train_vs_heldout'), '.3f')} ({inc.get('feature_space', 'Inception')})",
+            f"IS  {_num(inc.get('is_mean'), '10.3f')}   ± {_num(inc.get('is_std'), '.3f')}; the held-out real "
+            f"pictures {_num(inc.get('is_heldout_real'), '.3f')}"]
 
 
 def figure_lines(m: dict) -> list[str]:
