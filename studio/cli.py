@@ -130,7 +130,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from .evaluation.evaluate import evaluate, print_json, report
+    from .evaluation.evaluate import evaluate
+    from .evaluation.report import print_json, report
 
     if args.threads:
         import torch

@@ -9,7 +9,7 @@ import torch
 from studio import Registry
 from studio.cli import main
 from studio.models.efficientnet_lite import load_efficientnet_lite0
-from studio.evaluation.evaluate import report
+from studio.evaluation.report import report
 from studio.evaluation.metrics import fd, kid, probe_accuracy, probe_confusions, train_probe
 
 from .conftest import make_conditional, make_image_folder

@@ -49,12 +49,6 @@ def test_both_use_the_one_formatter(registry, monkeypatch):
     assert "FIGURES FROM THE ONE FORMATTER" in formatter.report("tiny-latent", GAN)
 
 
-def test_the_cli_prints_the_report_of_report_py():
-    from studio.evaluation import evaluate
-
-    assert evaluate.report is formatter.report and evaluate.print_json is formatter.print_json
-
-
 def test_the_class_probe_summary_and_details():
     printed = formatter.report("c", CONDITIONAL)
     assert "class probe on generated pictures: at worst 89% of its accuracy on real held-out ones; at psi 0.8 95%" \

@@ -26,7 +26,7 @@ from ..tasks.sketch import model_input, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
 from .inception import Extractor, inception_metrics, load_inception
 from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
-from .report import AT_APP_PSI, print_json, report  # noqa: F401  (the CLI and tests import the last two here)
+from .report import AT_APP_PSI
 
 FEATURE_SIZE = 224  # EfficientNet-Lite0's training resolution
 
