@@ -6,8 +6,10 @@ import sys
 
 def test_core_does_not_import_gradio():
     code = (
-        "import sys, studio, studio.cli, studio.tasks.latent, studio.checkpoints, studio.imaging.convert, "
-        "studio.train.gan, studio.data.emoji, studio.data.folder\n"
+        "import sys, studio, studio.cli, studio.settings, studio.validate, studio.knobs, studio.checkpoints, "
+        "studio.tasks.latent, studio.tasks.sketch, studio.tasks.style.engine, studio.imaging.convert, "
+        "studio.train.gan, studio.train.pix2pix, studio.evaluation.evaluate, studio.evaluation.report, "
+        "studio.data.emoji, studio.data.folder\n"
         "bad = [m for m in sys.modules if m == 'gradio' or m.startswith('gradio.')]\n"
         "assert not bad, bad\n"
     )

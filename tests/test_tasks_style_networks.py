@@ -13,7 +13,7 @@ from studio.tasks.style.networks import NETWORKS, OFFLINE_DEFAULT, LiteFeatures,
 from studio.models.vgg19 import random_state
 from safetensors.torch import save_file
 
-from .test_style import picture
+from .test_tasks_style import picture
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
