@@ -82,3 +82,17 @@ def test_shipped_checkpoints_cards():
         metrics = spec.raw.get("metrics") or {}
         card = model_info(spec)
         assert all(formatter.as_prose(line) in card for line in formatter.figure_lines(metrics)), spec.name
+
+
+def test_the_card_says_how_a_gan_was_trained_and_in_which_space_it_was_measured(tmp_path):
+    from studio import save_checkpoint
+    from studio.models import build
+
+    recipe = {"name": "studio", "loss": "hinge", "r1": 0.5, "lr": 2e-4, "lr_schedule": "cosine", "lr_warmup": 5000,
+              "optimizer": "Adam"}
+    save_checkpoint(build("dcgan", {"z_dim": 8, "width": 4}), "hinged",
+                    {"task": "latent", "image_size": 64, "recipe": recipe, "metrics": GAN}, root=tmp_path)
+    card = model_info(Registry(tmp_path).spec("hinged"))
+    assert "Trained with: recipe `studio`, hinge loss; R1 gamma 0.5; Adam 0.0002, cosine schedule after a " \
+           "5,000-image warm-up" in card
+    assert "EfficientNet-Lite0" in card

@@ -139,6 +139,30 @@ def card_lines(m: dict) -> list[str]:
     return [f"Measured by `studio eval`: {summary(m)}", *map(as_prose, figures)]
 
 
+LOSS_NAMES = {"ns": "non-saturating logistic loss", "hinge": "hinge loss",
+              "wgan-gp": "Wasserstein loss with gradient penalty"}
+
+
+def recipe_line(recipe: dict) -> str | None:
+    """How a checkpoint was trained, in one line: its loss, penalties, optimiser and schedule."""
+    if not recipe:
+        return None
+    loss = recipe.get("loss", "")
+    parts = [LOSS_NAMES.get(loss, loss if "loss" in loss else f"{loss} loss")] if loss else []
+    if recipe.get("loss") == "wgan-gp":
+        parts.append(f"penalty weight {recipe.get('gp_weight', '?')}, {recipe.get('n_critic', '?')} critic steps per "
+                     "generator step")
+    if recipe.get("r1"):
+        parts.append(f"R1 gamma {recipe['r1']:g}")
+    if "lr" in recipe:
+        schedule = recipe.get("lr_schedule", "constant")
+        warmup = f" after a {recipe['lr_warmup']:,}-image warm-up" if recipe.get("lr_warmup") else ""
+        parts.append(f"{recipe.get('optimizer', 'Adam')} {recipe['lr']:g}, {schedule} schedule{warmup}")
+    elif recipe.get("optimizer"):
+        parts.append(recipe["optimizer"])
+    return f"Trained with: recipe `{recipe.get('name', '?')}`, " + "; ".join(parts) if parts else None
+
+
 def print_json(result: dict) -> None:
     """What `studio eval --json` prints."""
     print(json.dumps(result, indent=2))

@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..checkpoints import Spec
-from ..evaluation.report import card_lines
+from ..evaluation.report import card_lines, recipe_line
 from ..imaging.convert import gif_bytes, upscale
 from ..validate import MAX_SEED
 
@@ -30,6 +30,8 @@ def model_info(spec: Spec) -> str:
         seen = training.get("images_seen")
         lines.append(f"Trained on {seen:,} images seen" if isinstance(seen, int)
                      else "Training: " + json.dumps(training))
+    if recipe_line(raw.get("recipe") or {}):
+        lines.append(recipe_line(raw["recipe"]))
     if raw.get("licence"):
         lines.append(f"Licence: {raw['licence']}")
     lines += card_lines(raw.get("metrics") or {})
