@@ -34,4 +34,4 @@ def build(arch: str, arch_args: dict) -> nn.Module:
     return model
 
 
-from . import cgan, dcgan, pix2pix  # noqa: E402,F401  (registers the architectures)
+from . import cgan, dcgan, pix2pix, stylegan  # noqa: E402,F401  (registers the architectures)

@@ -2,6 +2,7 @@
 and the one table that ties each task to its trainer and its data set.
 
 latent.py    sample and walk an unconditional or class-conditional GAN
+mixing.py    a style-based GAN: truncation and walks in w, noise per seed, style mixing
 sketch.py    line art -> picture with a pix2pix checkpoint; photo -> line art
 style/       Gatys' style transfer over a feature network
 """
@@ -14,10 +15,15 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Task:
     name: str  # what a checkpoint's studio.json calls it
-    trainer: str  # `studio train TRAINER` makes a checkpoint of this task
+    trainers: tuple[str, ...]  # `studio train TRAINER` makes a checkpoint of this task (the first: the usual one)
     data: str  # `studio data DATA` builds pictures to train it on
 
+    @property
+    def trainer(self) -> str:
+        return self.trainers[0]
 
-TASKS = {task.name: task for task in (Task("latent", "dcgan", "emoji"), Task("conditional", "cgan", "emoji"),
-                                      Task("sketch", "pix2pix", "openmoji"))}
-TRAINERS = {task.trainer: task for task in TASKS.values()}
+
+TASKS = {task.name: task for task in (Task("latent", ("dcgan", "stylegan"), "emoji"),
+                                      Task("conditional", ("cgan",), "emoji"),
+                                      Task("sketch", ("pix2pix",), "openmoji"))}
+TRAINERS = {trainer: task for task in TASKS.values() for trainer in task.trainers}

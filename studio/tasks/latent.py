@@ -16,6 +16,7 @@ from .. import validate
 from ..checkpoints import resolve
 from ..errors import StudioError
 from ..imaging.convert import to_pil
+from .mixing import is_style_based, sample_styles, walk_styles
 
 MAX_IMAGES = 1024  # one call; keeps a typo from allocating gigabytes
 MAX_FRAMES = 256
@@ -99,9 +100,10 @@ def render(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> list[Im
 
 
 def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float = 1.0,
-           classes: ClassSpec = None) -> list[Image.Image]:
-    """One picture per seed. `truncation` psi in [0, 1] shrinks z towards the mean latent (0):
-    psi 0 gives every seed the same picture, psi 1 the full variety."""
+           classes: ClassSpec = None, noise: str = "seed") -> list[Image.Image]:
+    """One picture per seed. `truncation` psi in [0, 1] moves the latent towards the mean one (z
+    towards 0; w towards the mean w for a style-based model): psi 0 gives every seed the same,
+    average picture, psi 1 the full variety. `noise`: a style-based model's noise maps (mixing.py)."""
     model = resolve(model)
     seeds = [seeds] if isinstance(seeds, (int, float, str)) else list(seeds)
     if not seeds:
@@ -110,6 +112,8 @@ def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float
         raise StudioError(f"At most {MAX_IMAGES} seeds per call, got {len(seeds)}.")
     psi = validate.unit("Truncation", truncation)
     y = class_weights(model, classes)
+    if is_style_based(model):
+        return sample_styles(model, seeds, psi, noise)
     z = latents(seeds, model.z_dim) * psi  # mean latent of N(0, I) is 0
     return render(model, z, y)
 
@@ -125,14 +129,17 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def interpolate(model: nn.Module | str, seed_a: int, seed_b: int, frames: int, truncation: float = 1.0,
-                classes: ClassSpec = None, mode: str = "slerp") -> list[Image.Image]:
-    """`frames` pictures walking from seed_a's latent to seed_b's (both ends included)."""
+                classes: ClassSpec = None, mode: str = "slerp", noise: str = "seed") -> list[Image.Image]:
+    """`frames` pictures walking from seed_a's latent to seed_b's (both ends included); a
+    style-based model walks in a straight line in w whatever the `mode`."""
     model = resolve(model)
     frames = validate.whole("Frames", frames, 2, MAX_FRAMES)
     if mode not in ("slerp", "lerp"):
         raise StudioError(f"Interpolation mode must be 'slerp' or 'lerp', got {mode!r}.")
     psi = validate.unit("Truncation", truncation)
     y = class_weights(model, classes)
+    if is_style_based(model):
+        return walk_styles(model, seed_a, seed_b, frames, psi, noise)
     za, zb = latents([seed_a, seed_b], model.z_dim)
     t = torch.linspace(0.0, 1.0, frames)
     z = slerp(za, zb, t) if mode == "slerp" else (1 - t[:, None]) * za + t[:, None] * zb

@@ -27,7 +27,7 @@ from .losses import R1_INTERVAL, d_loss, g_loss, gradient_penalty, r1_penalty
 from .loop import Preview, Trainer, train
 from .monitor import DiversityMonitor
 from .schedules import lr_factor, set_lr
-from .recipes import GanConfig
+from .recipes import GanConfig, StyleGanConfig
 
 __all__ = ["GanConfig", "GanTrainer", "class_draw_weights", "mode_seeking_term", "train_gan", "weigh_classes"]
 
@@ -124,7 +124,8 @@ class GanTrainer(Trainer):
 
     def __init__(self, cfg: GanConfig) -> None:
         super().__init__(cfg)
-        self.kind = "cgan" if cfg.conditional else "dcgan"
+        self.style = isinstance(cfg, StyleGanConfig)
+        self.kind = "stylegan" if self.style else "cgan" if cfg.conditional else "dcgan"
         data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train",
                            merge=cfg.merge_classes)
         self.data, self.n_classes = data, len(data.classes)
@@ -142,8 +143,7 @@ class GanTrainer(Trainer):
     def build(self, place: Placement) -> None:
         cfg, k = self.cfg, self.n_classes
         self.place = place
-        g_args = {"z_dim": cfg.z_dim, "width": cfg.width, "image_size": cfg.image_size}
-        self.d_args = {"width": cfg.width, "image_size": cfg.image_size, "norm": cfg.d_norm}
+        g_args, self.d_args = self.arch_args()
         if cfg.conditional:
             g_args["n_classes"] = self.d_args["n_classes"] = k
             self.d_args.update({"classifier": True} if cfg.class_loss > 0 else {})
@@ -154,7 +154,7 @@ class GanTrainer(Trainer):
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
 
         def adam(params) -> torch.optim.Adam:
-            return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, 0.999))
+            return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
         # The twin head has an optimizer of its own, so a run resumed with a twin loss keeps D's.
         self.optimizers = {"opt_g": adam(self.g.parameters()),
@@ -164,8 +164,18 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(cfg.seed + 777)
         self.fixed_z = torch.randn(64, cfg.z_dim, generator=fixed)
         self.fixed_y = F.one_hot(torch.arange(64) % k, k).float() if k else None
+        self.fixed_noise = [torch.randn(1, *s, generator=fixed) for s in self.g.noise_shapes()] if self.style else None
         real = self.data.images[torch.randperm(self.size, generator=fixed)[:64]]  # the yardstick's real batch
         self.monitor = DiversityMonitor(real, place.device) if cfg.monitor and place.main else None
+
+    def arch_args(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The generator's and the discriminator's arch_args."""
+        cfg = self.cfg
+        if self.style:
+            return ({"z_dim": cfg.z_dim, "w_dim": cfg.w_dim, "width": cfg.width, "image_size": cfg.image_size,
+                     "mapping_layers": cfg.mapping_layers}, {"width": cfg.width, "image_size": cfg.image_size})
+        return ({"z_dim": cfg.z_dim, "width": cfg.width, "image_size": cfg.image_size},
+                {"width": cfg.width, "image_size": cfg.image_size, "norm": cfg.d_norm})
 
     def started(self, info: dict[str, Any]) -> None:
         """With --d-warmup, D trains alone against the loaded G until `self.warming` images:
@@ -262,7 +272,7 @@ class GanTrainer(Trainer):
         # D alone while warming up (G, and so its EMA, stays as loaded), and between G's steps.
         train_g = images_seen >= self.warming and step % cfg.n_critic == 0
         with self.place.autocast(), contextlib.nullcontext() if train_g else torch.no_grad():
-            fake = self.g_train(z, y_fake)
+            fake = self.g_train(z, y_fake, **({"mix_prob": cfg.mix_prob} if self.style else {}))
         row = self.d_step(real, y, fake, y_fake, lazy_r1=cfg.r1 > 0 and step % R1_INTERVAL == 0)
         if train_g:
             row.update(self.g_step(fake, z, y_fake))
@@ -270,7 +280,9 @@ class GanTrainer(Trainer):
 
     def shipped(self) -> torch.nn.Module:
         g = super().shipped()
-        if self.ema_kimg > 0:  # the EMA weights never ran in train mode: their BN statistics are stale
+        if self.style:  # the running mean of w is a buffer the training G keeps, not a weight to average
+            g.w_avg.copy_(self.g.w_avg)
+        elif self.ema_kimg > 0:  # the EMA weights never ran in train mode: their BN statistics are stale
             recalibrate_batchnorm(g, self.n_classes, self.cfg.z_dim)
         return g.eval()
 
@@ -282,7 +294,8 @@ class GanTrainer(Trainer):
         g.train(train_mode_bn)
         device = self.place.device
         y = self.fixed_y.to(device) if self.fixed_y is not None else None
-        pictures = g(self.fixed_z.to(device), y)  # (64, 3, S, S) in [-1, 1]
+        noise = {"noise": [n.to(device) for n in self.fixed_noise]} if self.style else {}
+        pictures = g(self.fixed_z.to(device), y, **noise).clamp(-1, 1)  # (64, 3, S, S) in [-1, 1]
         g.train(was_training)
         sheet = grid(to_pil(pictures))
         sheet.save(folder / f"samples-{images_seen:09d}{suffix}.png")

@@ -121,6 +121,7 @@ class GanConfig(TrainConfig):
     lr: float = knob(2e-4, "Adam learning rate of both networks, before the schedule; a resumed run goes on with "
                      "the new one")
     beta1: float = knob(0.5, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
+    beta2: float = knob(0.999, "Adam beta2 of both networks", flag="", lo=0, hi=0.9999, what="beta2", old=0.999)
     loss: str = knob("ns", "ns (non-saturating logistic), hinge, or wgan-gp (Wasserstein with gradient penalty; "
                      "its critic has no batch norm)", choices=LOSSES, old="ns")
     gp_weight: float = knob(10.0, "wgan-gp: weight of the gradient penalty", lo=0, what="The gradient penalty weight",
@@ -217,4 +218,27 @@ class Pix2PixConfig(TrainConfig):
         self.augment = ",".join(parse_augment(self.augment))
 
 
-CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "pix2pix": Pix2PixConfig}  # `studio train KIND` (tasks.TRAINERS)
+@dataclass
+class StyleGanConfig(GanConfig):
+    """The style-based generator (models/stylegan.py) and its residual discriminator, with
+    StyleGAN2's optimiser settings, lazy R1 and style-mixing regularisation; the losses,
+    schedules and augmentation of GanConfig apply as they do to dcgan."""
+
+    recipe: str = knob("studio", "a set of defaults (one for this trainer)", choices=("studio",))
+    width: int | None = knob(32, "channel width at the top resolution (doubling per halving, at most 8x)", lo=1,
+                             hi=4096, what="Width")
+    w_dim: int = knob(128, "size of w, the style vector", lo=1, hi=4096, what="w size")
+    mapping_layers: int = knob(4, "fully connected layers of the mapping network z -> w", lo=1, hi=16,
+                               what="Mapping layers")
+    mix_prob: float = knob(0.9, "share of training pictures that take a second latent's styles from a random "
+                           "layer on (style-mixing regularisation)", lo=0, hi=1, what="The mixing probability")
+    lr: float = knob(0.002, "Adam learning rate of both networks, before the schedule")
+    beta1: float = knob(0.0, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
+    beta2: float = knob(0.99, "Adam beta2 of both networks", flag="", lo=0, hi=0.9999, what="beta2")
+    r1: float = knob(0.05, "R1 penalty weight gamma on real pictures, applied lazily every 16 discriminator "
+                     "steps; 0 for none", lo=0, what="The R1 weight", metavar="GAMMA")
+    d_norm: str | None = knob("none", "the residual discriminator has no normalisation", flag="", choices=("none",))
+
+
+CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "stylegan": StyleGanConfig,
+           "pix2pix": Pix2PixConfig}  # `studio train KIND` (tasks.TRAINERS)

@@ -1,0 +1,268 @@
+"""A style-based generator after StyleGAN2 (Karras et al. 2020), sized for a CPU, and its
+residual discriminator with a minibatch standard-deviation layer.
+
+Generator: a mapping network z -> w (pixel-normalised z, fully connected layers at a
+hundredth of the learning rate), then a synthesis network from a learned 4x4 constant to
+the picture. Every layer takes its own w (so layers can take different ones: style
+mixing), which scales the layer's input channels (modulation); the convolution's output is
+divided by its expected scale (demodulation), per-pixel noise adds stochastic detail, and
+each resolution adds its RGB to the upsampled picture so far (skip outputs). Truncation
+moves w towards `w_avg`, the running mean of w kept while training.
+
+The convolutions modulate activations rather than weights (StyleGAN2's non-fused path):
+the same result, with plain convolutions, which the CPU runs fastest. All weights use
+equalised learning rates (drawn from N(0, 1), scaled at run time).
+
+Shapes: z (B, z_dim), w (B, w_dim), ws (B, n_ws, w_dim), pictures (B, 3, S, S), about [-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import register
+
+SQRT2 = math.sqrt(2.0)
+W_AVG_BETA = 0.995  # the running mean of w moves by 0.5% of each batch's mean
+
+
+def lrelu(x: torch.Tensor) -> torch.Tensor:
+    """Leaky ReLU scaled to keep unit variance (StyleGAN's `lrelu` gain)."""
+    return F.leaky_relu(x, 0.2) * SQRT2
+
+
+class EqualLinear(nn.Module):
+    """A linear layer with an equalised learning rate; `lr_mul` slows it down (the mapping network)."""
+
+    def __init__(self, cin: int, cout: int, bias_init: float = 0.0, lr_mul: float = 1.0, activate: bool = False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin) / lr_mul)
+        self.bias = nn.Parameter(torch.full((cout,), float(bias_init) / lr_mul))
+        self.scale, self.lr_mul, self.activate = lr_mul / math.sqrt(cin), lr_mul, activate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+        return lrelu(x) if self.activate else x
+
+
+class EqualConv2d(nn.Module):
+    """A convolution with an equalised learning rate, optionally halving the resolution after it."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, bias: bool = True, down: bool = False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
+        self.scale, self.down = 1 / math.sqrt(cin * kernel * kernel), down
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.conv2d(x, self.weight * self.scale, self.bias, padding=self.weight.shape[-1] // 2)
+        return F.avg_pool2d(x, 2) if self.down else x
+
+
+class MappingNetwork(nn.Module):
+    """z (B, z_dim) -> w (B, w_dim): pixel norm, then `layers` fully connected layers at lr x 0.01."""
+
+    def __init__(self, z_dim: int, w_dim: int, layers: int):
+        super().__init__()
+        dims = [z_dim] + [w_dim] * layers
+        self.net = nn.Sequential(*[EqualLinear(a, b, lr_mul=0.01, activate=True) for a, b in zip(dims, dims[1:])])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)  # pixel norm
+        return self.net(z)
+
+
+class ModulatedConv(nn.Module):
+    """A k x k convolution whose input channels w scales (modulation), demodulated by default.
+    With `up`, a 4x4 transposed convolution of stride 2 doubles the resolution."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, w_dim: int, demodulate: bool = True, up: bool = False):
+        super().__init__()
+        kernel = 4 if up else kernel
+        self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
+        self.affine = EqualLinear(w_dim, cin, bias_init=1.0)  # styles start at 1: the plain convolution
+        self.scale, self.demodulate, self.up = 1 / math.sqrt(cin * kernel * kernel), demodulate, up
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        styles = self.affine(w)  # (B, cin)
+        weight = self.weight * self.scale  # (cout, cin, k, k)
+        x = x * styles[:, :, None, None]
+        if self.up:  # each output pixel meets a quarter of the kernel's taps
+            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2, padding=1) * 2.0
+        else:
+            x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
+        if self.demodulate:  # divide by the output's expected scale for these styles: (B, cout)
+            d = torch.rsqrt(styles.square() @ weight.square().sum(dim=(2, 3)).t() + 1e-8)
+            x = x * d[:, :, None, None]
+        return x
+
+
+class StyleLayer(nn.Module):
+    """Modulated convolution, per-pixel noise (a learned strength per layer), bias, leaky ReLU."""
+
+    def __init__(self, cin: int, cout: int, w_dim: int, up: bool = False):
+        super().__init__()
+        self.conv = ModulatedConv(cin, cout, 3, w_dim, up=up)
+        self.noise_strength = nn.Parameter(torch.zeros(()))
+        self.bias = nn.Parameter(torch.zeros(cout))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        x = self.conv(x, w)
+        if noise is not None:  # (B or 1, 1, H, W)
+            x = x + self.noise_strength * noise
+        return lrelu(x + self.bias[None, :, None, None])
+
+
+class ToRGB(nn.Module):
+    """A modulated 1x1 convolution to RGB, without demodulation (StyleGAN2's tRGB)."""
+
+    def __init__(self, cin: int, w_dim: int, channels: int = 3):
+        super().__init__()
+        self.conv = ModulatedConv(cin, channels, 1, w_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return self.conv(x, w) + self.bias[None, :, None, None]
+
+
+def channels_at(width: int, image_size: int) -> dict[int, int]:
+    """Channels per resolution, 4 .. image_size: `width` at the top, doubling per halving, capped at 8x."""
+    sizes = [4 * 2**i for i in range(int(math.log2(image_size)) - 1)]
+    return {s: min(8 * width, width * image_size // s) for s in sizes}
+
+
+@register("stylegan")
+class StyleGenerator(nn.Module):
+    """z (B, z_dim) -> picture (B, 3, S, S), about [-1, 1] (unbounded), through w and one w per layer."""
+
+    n_classes = 0
+    style_based = True
+
+    def __init__(self, z_dim: int = 128, w_dim: int = 128, width: int = 32, image_size: int = 64,
+                 mapping_layers: int = 4, channels: int = 3):
+        super().__init__()
+        if image_size < 8 or image_size & (image_size - 1):
+            raise ValueError(f"image_size must be a power of two of at least 8, got {image_size}")
+        self.z_dim, self.w_dim, self.image_size = z_dim, w_dim, image_size
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
+        ch = channels_at(width, image_size)
+        sizes = sorted(ch)
+        self.const = nn.Parameter(torch.randn(1, ch[4], 4, 4))
+        layers, rgbs, resolutions = [StyleLayer(ch[4], ch[4], w_dim)], [ToRGB(ch[4], w_dim, channels)], [4]
+        for lo, hi in zip(sizes, sizes[1:]):
+            layers += [StyleLayer(ch[lo], ch[hi], w_dim, up=True), StyleLayer(ch[hi], ch[hi], w_dim)]
+            rgbs.append(ToRGB(ch[hi], w_dim, channels))
+            resolutions += [hi, hi]
+        self.layers, self.rgbs = nn.ModuleList(layers), nn.ModuleList(rgbs)
+        # Each w the synthesis takes, with the resolution it acts at: the conv layers, then the last tRGB.
+        self.resolutions = tuple(resolutions + [image_size])
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+
+    @property
+    def n_ws(self) -> int:
+        return len(self.resolutions)
+
+    def noise_shapes(self) -> list[tuple[int, int, int]]:
+        """The (1, H, W) shape of each layer's noise input."""
+        return [(1, r, r) for r in self.resolutions[:-1]]
+
+    def ws(self, z: torch.Tensor, psi: float = 1.0) -> torch.Tensor:
+        """z (B, z_dim) -> ws (B, n_ws, w_dim), truncated towards w_avg by psi (1: none, 0: the mean)."""
+        w = self.mapping(z)
+        if psi != 1.0:
+            w = self.w_avg + psi * (w - self.w_avg)
+        return w[:, None, :].expand(-1, self.n_ws, -1)
+
+    def synthesis(self, ws: torch.Tensor, noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
+        """ws (B, n_ws, w_dim) -> pictures; `noise`: one (B or 1, 1, H, W) map per layer, or None for none."""
+        noise = noise if noise is not None else [None] * len(self.layers)
+        x = self.const.expand(ws.shape[0], -1, -1, -1)
+        x = self.layers[0](x, ws[:, 0], noise[0])
+        rgb = self.rgbs[0](x, ws[:, 1])
+        for i in range(1, len(self.layers), 2):
+            x = self.layers[i](x, ws[:, i], noise[i])
+            x = self.layers[i + 1](x, ws[:, i + 1], noise[i + 1])
+            rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False)
+            rgb = rgb + self.rgbs[(i + 1) // 2](x, ws[:, i + 2])
+        return rgb  # unbounded, as in StyleGAN2: pictures are clamped to [-1, 1] when shown
+
+    def random_noise(self, batch: int, device: torch.device | str) -> list[torch.Tensor]:
+        return [torch.randn(batch, *shape, device=device) for shape in self.noise_shapes()]
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, psi: float = 1.0,
+                noise: list[torch.Tensor | None] | None = None, mix_prob: float = 0.0) -> torch.Tensor:
+        """Pictures for latents z; with no `noise` given, fresh random noise (as in training).
+
+        In training mode, `w_avg` follows the batches' mean w, and with probability `mix_prob`
+        a picture takes a second latent's w from a random layer on (style-mixing regularisation:
+        layers learn not to rely on their neighbours having the same style)."""
+        if noise is None:
+            noise = self.random_noise(z.shape[0], z.device)
+        ws = self.ws(z, psi)
+        if self.training:
+            with torch.no_grad():
+                self.w_avg.lerp_(ws[:, 0].mean(0).float(), 1.0 - W_AVG_BETA)
+            if mix_prob > 0:
+                ws = self.mixed(ws, mix_prob)
+        return self.synthesis(ws, noise)
+
+    def mixed(self, ws: torch.Tensor, mix_prob: float) -> torch.Tensor:
+        """ws with, for a `mix_prob` share of the pictures, a second random latent's w from a random layer on."""
+        b = ws.shape[0]
+        other = self.ws(torch.randn(b, self.z_dim, device=ws.device))
+        cutoff = torch.randint(1, self.n_ws, (b,), device=ws.device)
+        cutoff = torch.where(torch.rand(b, device=ws.device) < mix_prob, cutoff, torch.full_like(cutoff, self.n_ws))
+        take = torch.arange(self.n_ws, device=ws.device)[None, :] >= cutoff[:, None]  # (B, n_ws)
+        return torch.where(take[:, :, None], other, ws)
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 convolutions, the second halving the resolution, beside a 1x1 downsampled skip."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = EqualConv2d(cin, cin, 3)
+        self.conv2 = EqualConv2d(cin, cout, 3, down=True)
+        self.skip = EqualConv2d(cin, cout, 1, bias=False, down=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.skip(x) + lrelu(self.conv2(lrelu(self.conv1(x))))) / SQRT2
+
+
+@register("stylegan-d")
+class StyleDiscriminator(nn.Module):
+    """picture (B, 3, S, S) -> real/fake logit (B,): residual blocks down to 4x4, the minibatch
+    standard deviation as an extra channel (so D can see a batch that lacks variety), a 3x3
+    convolution and two fully connected layers."""
+
+    n_classes = 0
+
+    def __init__(self, width: int = 32, image_size: int = 64, channels: int = 3, group: int = 4):
+        super().__init__()
+        ch = channels_at(width, image_size)
+        sizes = sorted(ch, reverse=True)
+        self.from_rgb = EqualConv2d(channels, ch[image_size], 1)
+        self.blocks = nn.Sequential(*[ResidualBlock(ch[hi], ch[lo]) for hi, lo in zip(sizes, sizes[1:])])
+        self.group = group
+        self.conv = EqualConv2d(ch[4] + 1, ch[4], 3)
+        self.fc = EqualLinear(ch[4] * 16, ch[4], activate=True)
+        self.out = EqualLinear(ch[4], 1)
+
+    def minibatch_std(self, x: torch.Tensor) -> torch.Tensor:
+        """Append the mean standard deviation over groups of pictures as one more channel."""
+        b, c, h, w = x.shape
+        g = min(self.group, b)
+        while b % g:
+            g -= 1
+        std = x.reshape(g, -1, c, h, w).float().var(dim=0, unbiased=False).add(1e-8).sqrt()  # (B/g, C, H, W)
+        std = std.mean(dim=(1, 2, 3)).to(x.dtype)  # (B/g,)
+        return torch.cat([x, std.repeat(g)[:, None, None, None].expand(b, 1, h, w)], dim=1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.blocks(lrelu(self.from_rgb(x)))  # (B, C, 4, 4)
+        x = lrelu(self.conv(self.minibatch_std(x)))
+        return self.out(self.fc(x.flatten(1))).flatten()

@@ -1,0 +1,80 @@
+"""Sampling a style-based generator: seeds, truncation in w, noise modes, walks and style mixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import studio
+from studio import StudioError
+from studio.models import build
+from studio.tasks.mixing import inputs, level_range, mix_ws, ws_of
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    g = build("stylegan", {"z_dim": 8, "w_dim": 8, "width": 4, "image_size": 32, "mapping_layers": 2}).eval()
+    with torch.no_grad():
+        g.w_avg.normal_()  # a mean w that is not the origin
+        for layer in g.layers:
+            layer.noise_strength.fill_(0.5)  # noise that shows
+    return g
+
+
+def arrays(pictures):
+    return [np.asarray(p, dtype=np.int16) for p in pictures]
+
+
+def test_a_seed_is_one_picture_and_psi_0_is_the_average_picture(model):
+    a, b = arrays(studio.sample(model, [3, 4, 3])), arrays(studio.sample(model, [3]))
+    assert (a[0] == a[2]).all() and (a[0] == b[0]).all() and not (a[0] == a[1]).all()
+    mean = arrays(studio.sample(model, [1, 2, 99], truncation=0.0))
+    assert (mean[0] == mean[1]).all() and (mean[0] == mean[2]).all()
+
+
+def test_noise_modes(model):
+    seeded, const, none = (arrays(studio.sample(model, [1, 1], noise=mode)) for mode in ("seed", "const", "none"))
+    assert (seeded[0] == seeded[1]).all() and not (seeded[0] == const[0]).all() and not (const[0] == none[0]).all()
+    random = arrays(studio.sample(model, [1, 1], noise="random"))
+    assert not (random[0] == random[1]).all()
+    with pytest.raises(StudioError, match="Noise must be one of seed, const, random, none"):
+        studio.sample(model, [1], noise="loud")
+
+
+def test_truncation_moves_w_towards_the_mean(model):
+    z, _ = inputs(model, [5], "none")
+    w1, w_half = ws_of(model, z, 1.0), ws_of(model, z, 0.5)
+    assert torch.allclose(w_half, model.w_avg + 0.5 * (w1 - model.w_avg), atol=1e-5)
+
+
+def test_a_walk_in_w_starts_and_ends_at_its_seeds(model):
+    walk = arrays(studio.interpolate(model, 1, 2, 5, truncation=0.9))
+    ends = arrays(studio.sample(model, [1], truncation=0.9))
+    assert len(walk) == 5 and (walk[0] == ends[0]).all()
+
+
+def test_mixing_takes_the_style_seeds_w_at_the_chosen_levels(model):
+    a, b = torch.zeros(1, model.n_ws, 8), torch.ones(1, model.n_ws, 8)
+    took = mix_ws(model, a, b, "coarse")[0, :, 0]
+    assert took.tolist() == [float(4 <= r <= 8) for r in model.resolutions]
+    assert level_range((8, 16)) == (8, 16) and level_range("fine")[0] == 64
+    everything = arrays(studio.style_mix(model, [1], [2], levels=(1, 4096), noise="none"))
+    assert (everything[0] == arrays(studio.sample(model, [2], noise="none"))[0]).all()
+    grid = studio.style_mix(model, [1, 2], [3, 4, 5], levels="middle")
+    assert len(grid) == 6 and studio.mixing_figure(model, [1, 2], [3, 4, 5]).size == (4 * 34 + 2, 3 * 34 + 2)
+
+
+@pytest.mark.parametrize("kwargs,message", [({"levels": "huge"}, "Levels must be one of coarse, middle, fine"),
+                                            ({"levels": (32, 8)}, "must not be above"),
+                                            ({"levels": (128, 256)}, "No layer of this model works at 128-256 px"),
+                                            ({"truncation": 2}, "Truncation must be a number from 0 to 1")])
+def test_mixing_errors(model, kwargs, message):
+    with pytest.raises(StudioError, match=message):
+        studio.style_mix(model, [1], [2], **kwargs)
+
+
+def test_only_style_based_models_mix():
+    with pytest.raises(StudioError, match="needs a style-based model"):
+        studio.style_mix(build("dcgan", {"z_dim": 8, "width": 4}), [1], [2])
