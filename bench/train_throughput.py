@@ -25,6 +25,7 @@ from PIL import Image
 
 from studio.train.distributed import fast_bfloat16
 from studio.train.gan import GanConfig, train_gan
+from studio.train.recipes import StyleGanConfig
 from studio.train.pix2pix import Pix2PixConfig, train_pix2pix
 
 
@@ -54,6 +55,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--threads", type=int)
+    p.add_argument("--only", help="comma-separated row tags to run, e.g. d-s,sg16,sg32")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -68,7 +70,11 @@ def main() -> None:
         def gan(recipe: str, conditional: bool = False, width: int | None = None, amp: bool = True):
             return lambda name, t: GanConfig(data=str(gan_data), name=name, recipe=recipe, conditional=conditional,
                                              width=width, amp=amp, checkpoints=str(t / "ck"),
-                                             run_dir=str(t / "runs" / name), threads=args.threads)
+                                             run_dir=str(t / "runs" / name), threads=args.threads, monitor=False)
+
+        def style(width: int):
+            return lambda name, t: StyleGanConfig(data=str(gan_data), name=name, width=width, checkpoints=str(t / "ck"),
+                                                  run_dir=str(t / "runs" / name), threads=args.threads, monitor=False)
 
         def pix(recipe: str, width: int):
             return lambda name, t: Pix2PixConfig(data=str(pair_data), name=name, recipe=recipe, width=width,
@@ -83,13 +89,20 @@ def main() -> None:
             ("pix2pix 128 px, reference settings (width 16, BN, dropout)", train_pix2pix, pix("reference", 16), 16, "p-r"),
             ("cgan, studio recipe, width 48, float32 (--fp32)", train_gan, gan("studio", True, 48, False), 64, "c48-32"),
             ("cgan, studio recipe, width 48, default precision", train_gan, gan("studio", True, 48), 64, "c48"),
+            ("stylegan, width 16 (G+D 1.87M parameters; dcgan studio 1.91M)", train_gan, style(16), 64, "sg16"),
+            ("stylegan, width 32 (G+D 6.98M parameters)", train_gan, style(32), 64, "sg32"),
         ]
+        rows = [row for row in rows if not args.only or row[-1] in args.only.split(",")]
         results = {}
         for label, train, make_cfg, batch, tag in rows:
             results[tag] = images_per_second(train, make_cfg, batch, args.steps, tmp, tag)
             print(f"{label:62s} {results[tag]:7.1f} images/s", flush=True)
-        print(f"\nstudio dcgan recipe vs reference: {results['d-s'] / results['d-r']:.2f}x the images per second")
-        print(f"cgan width 48, default precision vs float32: {results['c48'] / results['c48-32']:.2f}x")
+        for a, b, what in (("d-s", "d-r", "studio dcgan recipe vs reference"),
+                           ("c48", "c48-32", "cgan width 48, default precision vs float32"),
+                           ("sg16", "d-s", "stylegan width 16 vs dcgan studio, equal parameters"),
+                           ("sg32", "d-s", "stylegan width 32 vs dcgan studio")):
+            if a in results and b in results:
+                print(f"{what}: {results[a] / results[b]:.2f}x the images per second")
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ class GanTrainer(Trainer):
         self.draw_weights = weigh_classes(class_draw_weights(data.labels, self.n_classes, cfg.class_balance, folders),
                                           data.labels, data.classes, cfg.class_weights) if self.n_classes else None
         self.classes = data.classes if cfg.conditional else None
+        self.last_g: dict[str, float] = {}
         print(f"data: {len(data.images)} images from {cfg.data}" + (f", {self.n_classes} classes" if self.n_classes else "")
               + (f", {data.skipped} unreadable skipped" if data.skipped else ""))
 
@@ -275,8 +276,8 @@ class GanTrainer(Trainer):
             fake = self.g_train(z, y_fake, **({"mix_prob": cfg.mix_prob} if self.style else {}))
         row = self.d_step(real, y, fake, y_fake, lazy_r1=cfg.r1 > 0 and step % R1_INTERVAL == 0)
         if train_g:
-            row.update(self.g_step(fake, z, y_fake))
-        return {**row, "lr": lr}, train_g
+            self.last_g = self.g_step(fake, z, y_fake)
+        return {**row, **self.last_g, "lr": lr}, train_g  # the last G step's figures on the critic's steps too
 
     def shipped(self) -> torch.nn.Module:
         g = super().shipped()

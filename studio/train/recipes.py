@@ -120,8 +120,8 @@ class GanConfig(TrainConfig):
                                   metavar="KIMG")
     lr: float = knob(2e-4, "Adam learning rate of both networks, before the schedule; a resumed run goes on with "
                      "the new one")
-    beta1: float = knob(0.5, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
-    beta2: float = knob(0.999, "Adam beta2 of both networks", flag="", lo=0, hi=0.9999, what="beta2", old=0.999)
+    beta1: float = knob(0.5, "Adam beta1 of both networks", lo=0, hi=0.999, what="beta1")
+    beta2: float = knob(0.999, "Adam beta2 of both networks", lo=0, hi=0.9999, what="beta2", old=0.999)
     loss: str = knob("ns", "ns (non-saturating logistic), hinge, or wgan-gp (Wasserstein with gradient penalty; "
                      "its critic has no batch norm)", choices=LOSSES, old="ns")
     gp_weight: float = knob(10.0, "wgan-gp: weight of the gradient penalty", lo=0, what="The gradient penalty weight",
@@ -233,8 +233,8 @@ class StyleGanConfig(GanConfig):
     mix_prob: float = knob(0.9, "share of training pictures that take a second latent's styles from a random "
                            "layer on (style-mixing regularisation)", lo=0, hi=1, what="The mixing probability")
     lr: float = knob(0.002, "Adam learning rate of both networks, before the schedule")
-    beta1: float = knob(0.0, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
-    beta2: float = knob(0.99, "Adam beta2 of both networks", flag="", lo=0, hi=0.9999, what="beta2")
+    beta1: float = knob(0.0, "Adam beta1 of both networks", lo=0, hi=0.999, what="beta1")
+    beta2: float = knob(0.99, "Adam beta2 of both networks", lo=0, hi=0.9999, what="beta2")
     r1: float = knob(0.05, "R1 penalty weight gamma on real pictures, applied lazily every 16 discriminator "
                      "steps; 0 for none", lo=0, what="The R1 weight", metavar="GAMMA")
     d_norm: str | None = knob("none", "the residual discriminator has no normalisation", flag="", choices=("none",))
