@@ -10,9 +10,12 @@ from pathlib import Path
 from .errors import StudioError
 from .knobs import add_flags
 from .tasks import TRAINERS
+from .tasks.mixing import LEVELS, NOISE_MODES
 from .tasks.style.settings import StyleSettings
 from .train.recipes import CONFIGS
 
+NOISE_HELP = ("a style-based model's noise maps: seed (drawn from each seed), const (the same for every seed), "
+              "random (fresh each time), none")
 # The command line renders bigger and longer than the Python API's defaults: it runs once, unattended.
 STYLIZE_DEFAULTS = {"size": 384, "steps": 200}
 
@@ -58,7 +61,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     model = _registry(args).get(args.model)
     seeds = parse_seeds(args.seeds)
     classes = parse_class_mix(args.class_) if args.class_ else None
-    images = sample(model, seeds, truncation=args.truncation, classes=classes)
+    images = sample(model, seeds, truncation=args.truncation, classes=classes, noise=args.noise)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         grid(images).save(args.out)
@@ -77,7 +80,8 @@ def cmd_interpolate(args: argparse.Namespace) -> None:
 
     model = _registry(args).get(args.model)
     classes = parse_class_mix(args.class_) if args.class_ else None
-    frames = interpolate(model, args.from_, args.to, args.frames, truncation=args.truncation, classes=classes, mode=args.mode)
+    frames = interpolate(model, args.from_, args.to, args.frames, truncation=args.truncation, classes=classes,
+                         mode=args.mode, noise=args.noise)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".gif":
@@ -87,6 +91,29 @@ def cmd_interpolate(args: argparse.Namespace) -> None:
 
         grid(frames, columns=len(frames)).save(out)
     print(f"wrote {out} ({len(frames)} frames)")
+
+
+def parse_levels(text: str) -> str | tuple[int, int]:
+    """'coarse' -> 'coarse'; '8-32' -> (8, 32): the levels, in pixels, a style seed's styles take."""
+    text = str(text).strip()
+    if text in LEVELS:
+        return text
+    first, sep, last = text.partition("-")
+    if sep and first.strip().isdigit() and last.strip().isdigit():
+        return int(first), int(last)
+    raise StudioError(f"Cannot read levels {text!r}: use {', '.join(LEVELS)} or FIRST-LAST in pixels, like 8-32.")
+
+
+def cmd_mix(args: argparse.Namespace) -> None:
+    from .tasks.latent import parse_seeds
+    from .tasks.mixing import mixing_figure
+
+    model = _registry(args).get(args.model)
+    figure = mixing_figure(model, parse_seeds(args.seeds), parse_seeds(args.style_seeds), parse_levels(args.levels),
+                           truncation=args.truncation, noise=args.noise)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    figure.save(args.out)
+    print(f"wrote {args.out} ({figure.width}x{figure.height})")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -213,6 +240,7 @@ def _add_sampling(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     s.add_argument("--class", dest="class_", help="NAME, INDEX or NAME=W,NAME=W")
     s.add_argument("--out", help="one grid PNG")
     s.add_argument("--out-dir", help="one PNG per seed, seed<N>.png")
+    s.add_argument("--noise", choices=NOISE_MODES, default="seed", help=NOISE_HELP)
     s.set_defaults(func=cmd_sample)
 
     s = sub.add_parser("interpolate", parents=[common], help="walk between two seeds")
@@ -224,8 +252,20 @@ def _add_sampling(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     s.add_argument("--class", dest="class_")
     s.add_argument("--mode", choices=["slerp", "lerp"], default="slerp")
     s.add_argument("--frame-ms", type=int, default=80)
+    s.add_argument("--noise", choices=NOISE_MODES, default="seed", help=NOISE_HELP)
     s.add_argument("--out", required=True, help="walk.gif, or a PNG strip")
     s.set_defaults(func=cmd_interpolate)
+
+    s = sub.add_parser("mix", parents=[common], help="style mixing: seeds' layouts in the style seeds' styles")
+    s.add_argument("model", help="a style-based checkpoint")
+    s.add_argument("--seeds", default="1-4", help="the layouts, down the left (default 1-4)")
+    s.add_argument("--style-seeds", default="10-13", help="the styles, across the top (default 10-13)")
+    s.add_argument("--levels", default="middle", help="where the style seeds' styles go: coarse (4-8 px: pose, "
+                   "shape), middle (16-32 px: features), fine (64 px and up: colour, texture) or FIRST-LAST in px")
+    s.add_argument("--truncation", type=float, default=1.0, help="psi in [0, 1]")
+    s.add_argument("--noise", choices=NOISE_MODES, default="seed", help=NOISE_HELP)
+    s.add_argument("--out", required=True, help="the figure, a PNG")
+    s.set_defaults(func=cmd_mix)
 
 
 def _add_making(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

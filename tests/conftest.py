@@ -38,11 +38,24 @@ def make_sketch(root: Path, name: str = "tiny-sketch") -> Path:
                            {"task": "sketch", "image_size": 64, "licence": "test"}, root=root)
 
 
+def make_style(root: Path, name: str = "tiny-style") -> Path:
+    """A tiny style-based generator (task latent), with a mean w off the origin and noise
+    that shows, so truncation and the noise modes change its pictures."""
+    torch.manual_seed(3)
+    g = build("stylegan", {"z_dim": 8, "w_dim": 8, "width": 4, "image_size": 32, "mapping_layers": 2})
+    with torch.no_grad():
+        g.w_avg.normal_()
+        for layer in g.layers:
+            layer.noise_strength.fill_(0.5)
+    return save_checkpoint(g, name, {"task": "latent", "image_size": 32, "licence": "test"}, root=root)
+
+
 def make_all(root: Path) -> Path:
     """One tiny checkpoint of every kind, for app and browser tests."""
     make_latent(root)
     make_conditional(root)
     make_sketch(root)
+    make_style(root)
     return root
 
 

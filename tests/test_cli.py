@@ -88,3 +88,68 @@ def test_class_weights_take_class_factor_pairs(tmp_path, capsys):
         with pytest.raises(SystemExit):
             main(["train", "cgan", "--data", str(tmp_path), "--name", "x", "--class-weights", bad])
         assert message in capsys.readouterr().err
+
+
+@pytest.fixture
+def style_root(ckpt_root):
+    from .conftest import make_style
+
+    make_style(ckpt_root)
+    return ckpt_root
+
+
+def test_mix_writes_the_mixing_figure(style_root, tmp_path, capsys):
+    import numpy as np
+
+    import studio
+
+    out = tmp_path / "figures" / "mix.png"
+    code, printed, _ = run(capsys, "mix", "tiny-style", "--seeds", "1-3", "--style-seeds", "10,11", "--levels", "coarse",
+                           "--truncation", "0.8", "--noise", "const", "--out", str(out), "--checkpoints", str(style_root))
+    figure = Image.open(out)
+    assert code == 0 and figure.format == "PNG" and figure.size == (3 * 34 + 2, 4 * 34 + 2)  # 32 px cells + a corner
+    assert f"wrote {out} (104x138)" in printed
+    model = studio.Registry(style_root).get("tiny-style")
+    same = studio.mixing_figure(model, [1, 2, 3], [10, 11], "coarse", truncation=0.8, noise="const")
+    assert np.array_equal(np.asarray(figure), np.asarray(same))
+    code, _, _ = run(capsys, "mix", "tiny-style", "--levels", "8-16", "--out", str(tmp_path / "b.png"),
+                     "--checkpoints", str(style_root))
+    assert code == 0 and Image.open(tmp_path / "b.png").size == (5 * 34 + 2,) * 2  # default seeds 1-4 x 10-13
+
+
+def test_mix_errors_are_one_line(style_root, tmp_path, capsys):
+    out = ["--out", str(tmp_path / "x.png"), "--checkpoints", str(style_root)]
+    for argv, message in [
+        (["tiny-latent"], "Style mixing needs a style-based model"),
+        (["tiny-style", "--levels", "huge"], "Cannot read levels 'huge': use coarse, middle, fine or FIRST-LAST"),
+        (["tiny-style", "--levels", "8-x"], "Cannot read levels '8-x'"),
+        (["tiny-style", "--levels", "64-8"], "must not be above the last"),
+        (["tiny-style", "--levels", "128-256"], "No layer of this model works at 128-256 px"),
+        (["tiny-style", "--seeds", "1-17"], "Give 1 to 16 seeds, got 17"),
+        (["tiny-style", "--style-seeds", "0-20"], "Give 1 to 16 style seeds, got 21"),
+        (["tiny-style", "--truncation", "1.5"], "Truncation"),
+    ]:
+        code, _, err = run(capsys, "mix", *argv, *out)
+        assert code == 2 and message in err and "Traceback" not in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_sample_and_interpolate_take_a_noise_mode(style_root, tmp_path, capsys):
+    import numpy as np
+
+    def sample(model, noise, name):
+        args = ["sample", model, "--seeds", "1,2", "--out", str(tmp_path / name), "--checkpoints", str(style_root)]
+        assert run(capsys, *args, *(["--noise", noise] if noise else []))[0] == 0
+        return np.asarray(Image.open(tmp_path / name))
+
+    assert np.array_equal(sample("tiny-style", None, "a.png"), sample("tiny-style", "seed", "b.png"))
+    assert not np.array_equal(sample("tiny-style", "seed", "b.png"), sample("tiny-style", "none", "c.png"))
+    assert not np.array_equal(sample("tiny-style", "random", "d.png"), sample("tiny-style", "random", "e.png"))
+    assert np.array_equal(sample("tiny-latent", "none", "f.png"), sample("tiny-latent", None, "g.png"))  # DCGAN: no noise
+    gif = tmp_path / "walk.gif"
+    code, _, _ = run(capsys, "interpolate", "tiny-style", "--from", "1", "--to", "2", "--frames", "4", "--noise", "const",
+                     "--out", str(gif), "--checkpoints", str(style_root))
+    assert code == 0 and Image.open(gif).n_frames == 6
+    with pytest.raises(SystemExit):
+        main(["sample", "tiny-style", "--seeds", "1", "--noise", "loud", "--out", str(tmp_path / "x.png")])
+    assert "invalid choice: 'loud'" in capsys.readouterr().err

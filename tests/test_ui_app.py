@@ -31,7 +31,36 @@ def client(tmp_path_factory):
 def test_endpoints_are_named(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/sample", "/interpolate", "/random_seed", "/model_info", "/sample_class", "/interpolate_class",
-            "/random_seed_class", "/model_info_class", "/sketch", "/edges", "/stylize"} <= names
+            "/random_seed_class", "/model_info_class", "/sketch", "/edges", "/stylize", "/style_mix"} <= names
+
+
+def test_model_info_is_the_card(client):
+    assert client.predict("tiny-latent", api_name="/model_info").startswith("**tiny-latent**: `dcgan`")
+
+
+def test_style_mix_endpoint(client, tmp_path):
+    import studio
+
+    from .conftest import make_style
+
+    figure, message = client.predict("tiny-style", "1-4", "10-12", "coarse", 0.7, "const", api_name="/style_mix")
+    picture = Image.open(figure)
+    assert message == "" and picture.size == ((4 * 34 + 2) * 5, (5 * 34 + 2) * 5) == (690, 860)  # enlarged 5x
+    model = studio.Registry(make_style(tmp_path).parent).get("tiny-style")  # the same weights
+    expected = studio.mixing_figure(model, [1, 2, 3, 4], [10, 11, 12], "coarse", 0.7, "const")
+    assert np.array_equal(np.asarray(picture.convert("RGB").resize(expected.size, Image.NEAREST)), np.asarray(expected))
+    kept, message = client.predict("tiny-latent", "1-4", "10-12", "coarse", 0.7, "seed", api_name="/style_mix")
+    assert kept == {"__type__": "update"} and "needs a style-based model" in message  # no picture, one message
+    with pytest.raises(Exception, match="not in the list of choices"):
+        client.predict("tiny-style", "1", "2", "everything", 0.7, "seed", api_name="/style_mix")
+
+
+def test_sample_and_walk_take_the_noise_mode(client):
+    seeded = [np.asarray(Image.open(client.predict("tiny-style", 3, 1.0, api_name="/sample")[0])) for _ in range(2)]
+    none = np.asarray(Image.open(client.predict("tiny-style", 3, 1.0, "none", api_name="/sample")[0]))
+    assert np.array_equal(*seeded) and not np.array_equal(seeded[0], none)
+    strip, gif = client.predict("tiny-style", 1, 2, 3, 1.0, "slerp", "random", api_name="/interpolate")
+    assert len(strip) == 3 and gif.endswith(".gif")
 
 
 def test_sample_endpoint(client):
@@ -246,13 +275,15 @@ def rest_call(client, api: str, body: str) -> tuple[str, str]:
     return events[-1], data[-1]
 
 
+# Over plain REST every input is sent, the Latent explorer's noise mode last (gradio_client fills it in).
 @pytest.mark.parametrize("api,body", [
-    ("sample", '["tiny-latent", 1, NaN]'),
-    ("sample", '["tiny-latent", 1, Infinity]'),
-    ("sample", '["tiny-latent", NaN, 0.5]'),
-    ("sample", '["tiny-latent", -Infinity, 0.5]'),
-    ("interpolate", '["tiny-latent", 1, 2, 3, NaN, "slerp"]'),
-    ("interpolate", '["tiny-latent", 1, 2, 1000000, 0.5, "slerp"]'),
+    ("sample", '["tiny-latent", 1, NaN, "seed"]'),
+    ("sample", '["tiny-latent", 1, Infinity, "seed"]'),
+    ("sample", '["tiny-latent", NaN, 0.5, "seed"]'),
+    ("sample", '["tiny-latent", -Infinity, 0.5, "seed"]'),
+    ("interpolate", '["tiny-latent", 1, 2, 3, NaN, "slerp", "seed"]'),
+    ("interpolate", '["tiny-latent", 1, 2, 1000000, 0.5, "slerp", "seed"]'),
+    ("sample", '["tiny-style", 1, 0.5, "loud"]'),
     ("sample_class", '["tiny-classes", 1, 0.5, "circles", "squares", NaN]'),
     ("sample_class", '["nope", 1, 0.5, "circles", "(none)", 0.5]'),
 ])
@@ -262,6 +293,11 @@ def test_non_finite_and_out_of_range_values_are_refused(client, api, body):
     assert any(word in data for word in ("finite", "between", "maximum", "minimum", "not in the list", "must be",
                                          "NaN", "infinity")), data
     assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
+
+
+def test_a_non_finite_mixing_truncation_is_refused(client):
+    event, data = rest_call(client, "style_mix", '{"data": ["tiny-style", "1", "2", "coarse", NaN, "seed"]}')
+    assert event == "complete" and "Could not do that" in data and "Truncation" in data, data  # the figure stays
 
 
 def test_non_finite_style_settings_are_refused(client, pictures):

@@ -58,6 +58,48 @@ def test_latent_explorer(page):
     save_screenshot(page, "browser-latent")
 
 
+def pick_option(page, dropdown, name):
+    page.click(f"{dropdown} input")
+    page.get_by_role("option", name=name).click()
+    page.wait_for_selector("[role=option]", state="detached")  # the list has closed
+
+
+def test_style_mixing_in_the_latent_explorer(page):
+    panel, noise, figure = "#latent-mixing", "#latent-noise", "#latent-mix-figure img"
+    assert not page.locator(panel).is_visible() and not page.locator(noise).is_visible()  # a DCGAN is picked
+    first = src(page, "#latent-picture img")
+    pick_option(page, "#latent-model", "tiny-style")
+    page.wait_for_selector(panel, state="visible", timeout=15_000)
+    assert page.locator(noise).is_visible()
+    styled = wait_for_change(lambda: src(page, "#latent-picture img"), first)  # the style model's picture
+
+    pick_option(page, "#latent-noise", "none")  # a new noise mode redraws the picture
+    wait_for_change(lambda: src(page, "#latent-picture img"), styled)
+    page.get_by_label("coarse").check()
+    page.fill("#latent-mix-seeds input, #latent-mix-seeds textarea", "1-3")
+    page.click("#latent-mix")
+    page.wait_for_selector(figure, timeout=20_000)
+    page.wait_for_function(f"document.querySelector('{figure}').naturalWidth > 0")
+    size = page.evaluate(f"[document.querySelector('{figure}').naturalWidth, document.querySelector('{figure}').naturalHeight]")
+    assert size == [(5 * 34 + 2) * 4, (4 * 34 + 2) * 4]  # 1 + 4 style seeds across, 1 + 3 seeds down, enlarged 4x
+    assert page.inner_text("#latent-mix-message").strip() == ""
+    page.locator(panel).scroll_into_view_if_needed()
+    save_screenshot(page, "browser-style-mixing")
+
+    # An error leaves the figure and says why in one line.
+    shown = src(page, figure)
+    page.fill("#latent-mix-style-seeds input, #latent-mix-style-seeds textarea", "0-99")
+    page.click("#latent-mix")
+    page.wait_for_function("document.querySelector('#latent-mix-message').innerText.includes('Could not do that')",
+                           timeout=15_000)
+    assert "Give 1 to 16 style seeds, got 100" in page.inner_text("#latent-mix-message")
+    assert src(page, figure) == shown
+
+    pick_option(page, "#latent-model", "tiny-latent")  # back to the DCGAN: the panel goes
+    page.wait_for_selector(panel, state="hidden", timeout=15_000)
+    assert not page.locator(noise).is_visible()
+
+
 def test_class_conditional(page):
     page.get_by_role("tab", name="Class-conditional").click()
     picture = "#conditional-picture img"

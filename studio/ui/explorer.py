@@ -1,6 +1,7 @@
 """The seed explorer both GAN tabs are made of: seed, dice, truncation, a grid of
 neighbouring seeds and a walk between two seeds. The class-conditional tab adds
-its class controls through ClassHooks.
+its class controls through ClassHooks; the Latent explorer adds, for style-based models,
+a noise choice and the style-mixing panel (mixing.py).
 
 Three parts, kept apart: `layout` makes the widgets, `Handlers` turns widget values
 into pictures, `wire` connects the widgets' events to the handlers.
@@ -20,6 +21,7 @@ from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolat
 from ..validate import MAX_SEED
 from .events import DEVICE_QUEUE, device_event, user_errors
 from .interface import TabParts
+from .mixing import MixWidgets, mixing_panel, noise_dropdown, wire_mixing
 from .widgets import DISPLAY_SIZE, gallery, model_info, neighbour_seeds, no_models_message, random_seed, write_gif
 
 
@@ -55,10 +57,12 @@ class Widgets:
     walk: gr.Button
     strip: gr.Gallery
     gif: gr.File
+    noise: gr.Dropdown | None = None  # with style controls only
+    mixing: MixWidgets | None = None
 
 
-def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None) -> dict[str, Any]:
-    """The first column: model, class controls, seed and dice, truncation, model card."""
+def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None, style: bool) -> dict[str, Any]:
+    """The first column: model, class controls, seed and dice, truncation, noise (with `style`), model card."""
     model = gr.Dropdown(names, value=names[0], label="Model", interactive=True, elem_id=f"{tag}-model")
     classes = hooks.controls(first) if hooks else []
     with gr.Row():
@@ -67,8 +71,9 @@ def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None)
         dice = gr.Button("🎲 Random", scale=1, min_width=60, elem_id=f"{tag}-dice")
     psi = gr.Slider(0.0, 1.0, value=DEFAULT_TRUNCATION, step=0.05, label="Truncation ψ",
                     info="Lower: more typical pictures; 0 gives every seed the same one.", elem_id=f"{tag}-psi")
+    noise = noise_dropdown(first, tag) if style else None
     info = gr.Markdown(model_info(first), elem_id=f"{tag}-info")
-    return {"model": model, "classes": classes, "seed": seed, "dice": dice, "psi": psi, "info": info}
+    return {"model": model, "classes": classes, "seed": seed, "dice": dice, "psi": psi, "info": info, "noise": noise}
 
 
 def _walk_controls(tag: str) -> dict[str, Any]:
@@ -86,12 +91,13 @@ def _walk_controls(tag: str) -> dict[str, Any]:
     return {"to_seed": to_seed, "frames": frames, "path": path, "walk": walk, "strip": strip, "gif": gif}
 
 
-def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = None) -> Widgets:
-    """Make the explorer's widgets for models `names` (the card and classes of `first`);
+def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = None, style: bool = False) -> Widgets:
+    """Make the explorer's widgets for models `names` (the card and classes of `first`), with
+    `style` the noise dropdown and the style-mixing panel too (shown while `first` is style-based);
     elem_ids are "<tag>-seed", "<tag>-picture", ... for browser tests and custom CSS."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
-            controls = _controls(names, first, tag, hooks)
+            controls = _controls(names, first, tag, hooks, style)
         with gr.Column(scale=2, min_width=280):
             picture = gr.Image(label="Picture", type="pil", format="png", height=DISPLAY_SIZE + 40,
                                interactive=False, buttons=["download"], elem_id=f"{tag}-picture")
@@ -101,76 +107,88 @@ def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = N
                               object_fit="contain", elem_id=f"{tag}-grid")
     with gr.Accordion("Walk between two seeds", open=True):
         walk = _walk_controls(tag)
-    return Widgets(**controls, picture=picture, grid=grid, **walk)
+    mixing = mixing_panel(first, tag) if style else None
+    return Widgets(**controls, picture=picture, grid=grid, **walk, mixing=mixing)
 
 
 class Handlers:
     """The explorer's event handlers over `registry`: widget values in, pictures out.
 
-    Each validates the seeds it is given once and passes ints on."""
+    Each validates the seeds it is given once and passes ints on. The values after the
+    fixed ones (`extras`) are the class controls', then, with `noise`, the noise mode."""
 
-    def __init__(self, registry: Registry, hooks: ClassHooks | None = None) -> None:
+    def __init__(self, registry: Registry, hooks: ClassHooks | None = None, noise: bool = False) -> None:
         self.registry = registry
         self.hooks = hooks
+        self.noise = noise
 
-    def _classes(self, class_args: tuple) -> ClassSpec:
-        """The class controls' values -> the core's class spec (None without class controls)."""
-        return self.hooks.classes_of(*class_args) if self.hooks else None
+    def _options(self, extras: tuple) -> tuple[ClassSpec, str]:
+        """The extra controls' values -> the core's class spec (None without class controls) and noise mode."""
+        class_args, noise = (extras[:-1], extras[-1]) if self.noise else (extras, "seed")
+        return (self.hooks.classes_of(*class_args) if self.hooks else None), noise
 
     @user_errors
-    def explore(self, name: str, seed: float, truncation: float, *class_args: Any) -> tuple:
+    def explore(self, name: str, seed: float, truncation: float, *extras: Any) -> tuple:
         """The picture of a seed and the 3x3 grid of its neighbouring seeds (one batch)."""
         centre = validate.seed(seed)
         seeds = neighbour_seeds(centre)
-        images = sample(self.registry.get(name), seeds, truncation, self._classes(class_args))
+        classes, noise = self._options(extras)
+        images = sample(self.registry.get(name), seeds, truncation, classes, noise)
         return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds)
 
     @user_errors
     def walk(self, name: str, seed_a: float, seed_b: float, frames: float, truncation: float, mode: str,
-             *class_args: Any) -> tuple:
+             *extras: Any) -> tuple:
         """The pictures on a walk from one seed to another, and the same as a looping GIF."""
         a, b = validate.seed(seed_a), validate.seed(seed_b, "To seed")
-        pictures = interpolate(self.registry.get(name), a, b, frames, truncation, self._classes(class_args), mode)
-        return ([upscale(p, DISPLAY_SIZE // 2) for p in pictures],
-                write_gif(pictures, f"{name}-{a}-{b}-{len(pictures)}-{mode}"))
+        classes, noise = self._options(extras)
+        pictures = interpolate(self.registry.get(name), a, b, frames, truncation, classes, mode, noise)
+        stem = f"{name}-{a}-{b}-{len(pictures)}-{mode}" + ("" if noise == "seed" else f"-{noise}")
+        return [upscale(p, DISPLAY_SIZE // 2) for p in pictures], write_gif(pictures, stem)
 
     def pick(self, seed: float, event: gr.SelectData) -> int:
         """The seed of the grid cell that was clicked."""
         return neighbour_seeds(validate.seed(seed))[event.index]
 
     @user_errors
-    def on_model(self, name: str) -> list:
-        """A model's card (Markdown), and new choices for the class controls."""
+    def on_model(self, name: str) -> Any:
+        """A model's card (Markdown), and new choices for the class controls; the card alone
+        without class controls (Gradio takes a list returned to one output as its value)."""
         spec = self.registry.spec(name)
-        return [model_info(spec)] + (self.hooks.updates(spec) if self.hooks else [])
+        if not self.hooks:
+            return model_info(spec)
+        return [model_info(spec), *self.hooks.updates(spec)]
 
 
 def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]:
     """Connect the widgets' events; returns the page-load event's keyword arguments."""
-    explore_io = {"fn": handlers.explore, "inputs": [w.model, w.seed, w.psi, *w.classes],
-                  "outputs": [w.picture, w.grid]}
+    extras = [*w.classes, *([w.noise] if w.noise is not None else [])]
+    explore_io = {"fn": handlers.explore, "inputs": [w.model, w.seed, w.psi, *extras], "outputs": [w.picture, w.grid]}
     again = device_event(api_visibility="private", trigger_mode="always_last")  # the same call, not an endpoint
     w.seed.change(**explore_io, **device_event(api_name=f"sample{api_suffix}", trigger_mode="always_last"))
     w.psi.release(**explore_io, **again)
-    for control in w.classes:
+    for control in extras:
         trigger = control.release if isinstance(control, gr.Slider) else control.change
         trigger(**explore_io, **again)
     w.model.change(handlers.on_model, [w.model], [w.info, *w.classes],
                    api_name=f"model_info{api_suffix}").then(**explore_io, **again)
     w.dice.click(random_seed, None, [w.seed], api_name=f"random_seed{api_suffix}")
     w.grid.select(handlers.pick, [w.seed], [w.seed], api_visibility="private")
-    w.walk.click(handlers.walk, [w.model, w.seed, w.to_seed, w.frames, w.psi, w.path, *w.classes],
+    w.walk.click(handlers.walk, [w.model, w.seed, w.to_seed, w.frames, w.psi, w.path, *extras],
                  [w.strip, w.gif], **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
+    if w.mixing is not None and w.noise is not None:
+        wire_mixing(w.mixing, w.model, w.psi, w.noise, handlers.registry)
     return {**explore_io, "concurrency_id": DEVICE_QUEUE, "api_visibility": "private"}
 
 
 def build_explorer(registry: Registry, task: str, train_kind: str, api_suffix: str = "",
-                   hooks: ClassHooks | None = None) -> TabParts:
+                   hooks: ClassHooks | None = None, style: bool = False) -> TabParts:
     """Lay out and wire the explorer for the checkpoints of `task`; with none, say how to
-    train one (`studio train <train_kind>`). Endpoints are named "/sample<api_suffix>", ..."""
+    train one (`studio train <train_kind>`). Endpoints are named "/sample<api_suffix>", ...;
+    `style` adds the noise choice (a last input of /sample and /interpolate) and `/style_mix`."""
     names = registry.names(task)
     if not names:
         gr.Markdown(no_models_message(task, train_kind))
         return TabParts()
-    widgets = layout(names, registry.spec(names[0]), tag=task, hooks=hooks)
-    return TabParts(on_load=wire(widgets, Handlers(registry, hooks), api_suffix))
+    widgets = layout(names, registry.spec(names[0]), tag=task, hooks=hooks, style=style)
+    return TabParts(on_load=wire(widgets, Handlers(registry, hooks, noise=style), api_suffix))
