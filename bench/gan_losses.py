@@ -29,6 +29,8 @@ LOSSES = {
     "hinge": ["--loss", "hinge"],
     "wgan-gp": ["--loss", "wgan-gp", "--d-norm", "none"],
     "ns+r1": ["--r1", "0.1"],
+    # WGAN-GP with its paper's optimiser (Gulrajani et al.: Adam 1e-4, betas (0, 0.9)).
+    "wgan-gp-paper": ["--loss", "wgan-gp", "--d-norm", "none", "--lr", "1e-4", "--beta1", "0", "--beta2", "0.9"],
 }
 SCHEDULES = {"constant": [], "cosine": ["--lr-schedule", "cosine"]}
 
@@ -112,7 +114,7 @@ def main() -> int:
     p.add_argument("--parallel", type=int, default=1)
     p.add_argument("--threads", type=int)
     p.add_argument("--time-limit", type=float, default=float("inf"))
-    p.add_argument("--configs", default=",".join(LOSSES))
+    p.add_argument("--configs", default="ns,hinge,wgan-gp,ns+r1")
     p.add_argument("--schedules", default=",".join(SCHEDULES))
     p.add_argument("--n", type=int, default=2000, help="generated pictures per evaluation")
     args = p.parse_args()
