@@ -78,11 +78,11 @@ class MappingNetwork(nn.Module):
 
 class ModulatedConv(nn.Module):
     """A k x k convolution whose input channels w scales (modulation), demodulated by default.
-    With `up`, a 4x4 transposed convolution of stride 2 doubles the resolution."""
+    With `up`, the input is first enlarged 2x bilinearly (a transposed convolution of stride 2
+    left a checkerboard texture in training)."""
 
     def __init__(self, cin: int, cout: int, kernel: int, w_dim: int, demodulate: bool = True, up: bool = False):
         super().__init__()
-        kernel = 4 if up else kernel
         self.weight = nn.Parameter(torch.randn(cout, cin, kernel, kernel))
         self.affine = EqualLinear(w_dim, cin, bias_init=1.0)  # styles start at 1: the plain convolution
         self.scale, self.demodulate, self.up = 1 / math.sqrt(cin * kernel * kernel), demodulate, up
@@ -91,10 +91,9 @@ class ModulatedConv(nn.Module):
         styles = self.affine(w)  # (B, cin)
         weight = self.weight * self.scale  # (cout, cin, k, k)
         x = x * styles[:, :, None, None]
-        if self.up:  # each output pixel meets a quarter of the kernel's taps
-            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2, padding=1) * 2.0
-        else:
-            x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
+        if self.up:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
         if self.demodulate:  # divide by the output's expected scale for these styles: (B, cout)
             d = torch.rsqrt(styles.square() @ weight.square().sum(dim=(2, 3)).t() + 1e-8)
             x = x * d[:, :, None, None]
