@@ -29,7 +29,7 @@ from .monitor import DiversityMonitor
 from .schedules import lr_factor, set_lr
 from .recipes import GanConfig, StyleGanConfig
 
-__all__ = ["GanConfig", "GanTrainer", "class_draw_weights", "mode_seeking_term", "train_gan", "weigh_classes"]
+__all__ = ["GanConfig", "GanTrainer", "StyleGanTrainer", "class_draw_weights", "mode_seeking_term", "train_gan", "weigh_classes"]
 
 
 def mode_seeking_term(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -124,8 +124,7 @@ class GanTrainer(Trainer):
 
     def __init__(self, cfg: GanConfig) -> None:
         super().__init__(cfg)
-        self.style = isinstance(cfg, StyleGanConfig)
-        self.kind = "stylegan" if self.style else "cgan" if cfg.conditional else "dcgan"
+        self.kind = "cgan" if cfg.conditional else "dcgan"
         data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train",
                            merge=cfg.merge_classes)
         self.data, self.n_classes = data, len(data.classes)
@@ -165,18 +164,23 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(cfg.seed + 777)
         self.fixed_z = torch.randn(64, cfg.z_dim, generator=fixed)
         self.fixed_y = F.one_hot(torch.arange(64) % k, k).float() if k else None
-        self.fixed_noise = [torch.randn(1, *s, generator=fixed) for s in self.g.noise_shapes()] if self.style else None
+        self.fixed_noise = self.fixed_noise_maps(fixed)
         real = self.data.images[torch.randperm(self.size, generator=fixed)[:64]]  # the yardstick's real batch
         self.monitor = DiversityMonitor(real, place.device) if cfg.monitor and place.main else None
 
     def arch_args(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The generator's and the discriminator's arch_args."""
         cfg = self.cfg
-        if self.style:
-            return ({"z_dim": cfg.z_dim, "w_dim": cfg.w_dim, "width": cfg.width, "image_size": cfg.image_size,
-                     "mapping_layers": cfg.mapping_layers}, {"width": cfg.width, "image_size": cfg.image_size})
         return ({"z_dim": cfg.z_dim, "width": cfg.width, "image_size": cfg.image_size},
                 {"width": cfg.width, "image_size": cfg.image_size, "norm": cfg.d_norm})
+
+    def fixed_noise_maps(self, fixed: torch.Generator) -> list[torch.Tensor] | None:
+        """The noise inputs of the preview grid's generator (none for a DCGAN)."""
+        return None
+
+    def generator_kwargs(self) -> dict[str, Any]:
+        """What the training steps pass the generator besides z and y."""
+        return {}
 
     def started(self, info: dict[str, Any]) -> None:
         """With --d-warmup, D trains alone against the loaded G until `self.warming` images:
@@ -273,7 +277,7 @@ class GanTrainer(Trainer):
         # D alone while warming up (G, and so its EMA, stays as loaded), and between G's steps.
         train_g = images_seen >= self.warming and step % cfg.n_critic == 0
         with self.place.autocast(), contextlib.nullcontext() if train_g else torch.no_grad():
-            fake = self.g_train(z, y_fake, **({"mix_prob": cfg.mix_prob} if self.style else {}))
+            fake = self.g_train(z, y_fake, **self.generator_kwargs())
         row = self.d_step(real, y, fake, y_fake, lazy_r1=cfg.r1 > 0 and step % R1_INTERVAL == 0)
         if train_g:
             self.last_g = self.g_step(fake, z, y_fake)
@@ -281,9 +285,7 @@ class GanTrainer(Trainer):
 
     def shipped(self) -> torch.nn.Module:
         g = super().shipped()
-        if self.style:  # the running mean of w is a buffer the training G keeps, not a weight to average
-            g.w_avg.copy_(self.g.w_avg)
-        elif self.ema_kimg > 0:  # the EMA weights never ran in train mode: their BN statistics are stale
+        if self.ema_kimg > 0:  # the EMA weights never ran in train mode: their BN statistics are stale
             recalibrate_batchnorm(g, self.n_classes, self.cfg.z_dim)
         return g.eval()
 
@@ -295,7 +297,7 @@ class GanTrainer(Trainer):
         g.train(train_mode_bn)
         device = self.place.device
         y = self.fixed_y.to(device) if self.fixed_y is not None else None
-        noise = {"noise": [n.to(device) for n in self.fixed_noise]} if self.style else {}
+        noise = {"noise": [n.to(device) for n in self.fixed_noise]} if self.fixed_noise is not None else {}
         pictures = g(self.fixed_z.to(device), y, **noise).clamp(-1, 1)  # (64, 3, S, S) in [-1, 1]
         g.train(was_training)
         sheet = grid(to_pil(pictures))
@@ -321,9 +323,34 @@ class GanTrainer(Trainer):
         return {"d_arch_args": self.d_args, "optimizer": "Adam"}
 
 
+class StyleGanTrainer(GanTrainer):
+    """stylegan: the GAN trainer's steps for the style-based pair, with style-mixing regularisation,
+    the running mean of w carried into the shipped generator, and fixed noise in the previews."""
+
+    def __init__(self, cfg: StyleGanConfig) -> None:
+        super().__init__(cfg)
+        self.kind = "stylegan"
+
+    def arch_args(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        cfg = self.cfg
+        return ({"z_dim": cfg.z_dim, "w_dim": cfg.w_dim, "width": cfg.width, "image_size": cfg.image_size,
+                 "mapping_layers": cfg.mapping_layers}, {"width": cfg.width, "image_size": cfg.image_size})
+
+    def fixed_noise_maps(self, fixed: torch.Generator) -> list[torch.Tensor]:
+        return [torch.randn(1, *shape, generator=fixed) for shape in self.g.noise_shapes()]
+
+    def generator_kwargs(self) -> dict[str, Any]:
+        return {"mix_prob": self.cfg.mix_prob}
+
+    def shipped(self) -> torch.nn.Module:
+        g = Trainer.shipped(self)  # no batch norm to recalibrate
+        g.w_avg.copy_(self.g.w_avg)  # a buffer the training G keeps, not a weight to average
+        return g.eval()
+
+
 def train_gan(cfg: GanConfig, resume: bool = False, max_images: int | None = None) -> Path:
     """Train (or continue training) and write `checkpoints/<name>`; returns the checkpoint path."""
     if cfg.d_warmup and resume:
         raise StudioError("--d-warmup is a number of images, for a new run started with --init-from (a resumed "
                           "run keeps its own): the fresh discriminator learns alone before the generator follows it.")
-    return train(GanTrainer(cfg), resume, max_images)
+    return train((StyleGanTrainer if isinstance(cfg, StyleGanConfig) else GanTrainer)(cfg), resume, max_images)
