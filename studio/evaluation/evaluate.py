@@ -77,16 +77,29 @@ def distinct_cells(f_grid: np.ndarray, f_real: np.ndarray) -> tuple[int, float]:
     return int((nearest(f_grid) >= threshold).sum()), threshold
 
 
-def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, seed: int = 0) -> dict:
-    """FD and KID against held-out real images (+ per-class probe accuracy for conditional models)."""
-    t0 = time.monotonic()
+def learned_classes(spec: Spec) -> tuple[bool, list[str] | None, dict[str, str] | None]:
+    """Whether a GAN is conditional, its classes, and the class folders it learned as one."""
     conditional = spec.task == "conditional"
     classes = list(spec.labels) if conditional else None
-    merge = spec.raw.get("data", {}).get("merged") if conditional else None  # classes the model learned as one
+    merge = spec.raw.get("data", {}).get("merged") if conditional else None
+    return conditional, classes, merge
+
+
+def gan_splits(spec: Spec, data: Path) -> tuple[ImageSet, ImageSet]:
+    """The held-out and the training pictures of a GAN's data set, as the model learned its classes."""
+    conditional, classes, merge = learned_classes(spec)
     heldout = load_folder(data, spec.image_size, conditional=conditional, split="heldout", classes=classes, merge=merge)
     train = load_folder(data, spec.image_size, conditional=conditional, split="train", classes=classes, merge=merge)
     if len(heldout.images) < 20:
         raise StudioError(f"{data} has only {len(heldout.images)} held-out images; rebuild it with a held-out split.")
+    return heldout, train
+
+
+def evaluate_gan(model: torch.nn.Module, spec: Spec, splits: tuple[ImageSet, ImageSet], n: int = 2000,
+                 seed: int = 0) -> dict:
+    """FD and KID against held-out real images (+ per-class probe accuracy for conditional models)."""
+    conditional, classes, merge = learned_classes(spec)
+    heldout, train = splits
     net = load_efficientnet_lite0()
     rng = np.random.default_rng(seed)
     # Generated classes follow the held-out class frequencies, so FD compares like with like.
@@ -125,7 +138,6 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, data: Path, n: int = 2000, 
         if merge:
             result["merged_classes"] = merged_shares(classes, train, heldout, f_train_all, f_held,
                                                      {"generated": f_gen, f"generated_{AT_APP_PSI}": f_app}, gen_labels)
-    result["seconds"] = round(time.monotonic() - t0, 1)
     return result
 
 
@@ -206,14 +218,11 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
     }
 
 
-def evaluate_inception(model: torch.nn.Module, spec: Spec, data: Path, n: int, extract: Extractor,
-                       seed: int = 0) -> dict:
+def evaluate_inception(model: torch.nn.Module, spec: Spec, splits: tuple[ImageSet, ImageSet], n: int,
+                       extract: Extractor, seed: int = 0) -> dict:
     """Inception FID and IS of the same generated pictures as `evaluate_gan`'s, against the held-out split."""
     conditional = spec.task == "conditional"
-    classes = list(spec.labels) if conditional else None
-    merge = spec.raw.get("data", {}).get("merged") if conditional else None
-    heldout = load_folder(data, spec.image_size, conditional=conditional, split="heldout", classes=classes, merge=merge)
-    train = load_folder(data, spec.image_size, conditional=conditional, split="train", classes=classes, merge=merge)
+    heldout, train = splits
     rng = np.random.default_rng(seed)
     gen_labels = rng.choice(heldout.labels.numpy(), n) if conditional else None
     real = train.images[rng.choice(len(train.images), min(n, len(train.images)), replace=False)]
@@ -233,9 +242,11 @@ def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = No
     if spec.task == "sketch":
         result = evaluate_pix2pix(registry.get(name), spec, data_folder(spec, data))
     else:
-        result = evaluate_gan(registry.get(name), spec, data_folder(spec, data), n)
-    if extract is not None:
-        result["inception"] = evaluate_inception(registry.get(name), spec, data_folder(spec, data), n, extract)
+        t0 = time.monotonic()
+        splits = gan_splits(spec, data_folder(spec, data))  # read once, for both
+        result = {**evaluate_gan(registry.get(name), spec, splits, n), "seconds": round(time.monotonic() - t0, 1)}
+        if extract is not None:
+            result["inception"] = evaluate_inception(registry.get(name), spec, splits, n, extract)
     if save:
         update_metrics(spec.path, result)
         registry.refresh()

@@ -118,7 +118,7 @@ def mix_ws(model: nn.Module, ws_a: torch.Tensor, ws_b: torch.Tensor, levels: str
     return torch.where(take[None, :, None], ws_b, ws_a)
 
 
-def _check(model: nn.Module, seeds: Sequence[int], what: str) -> list[int]:
+def _check(seeds: Sequence[int], what: str) -> list[int]:
     seeds = [validate.seed(s, what) for s in seeds]
     if not 1 <= len(seeds) <= MAX_MIX:
         raise StudioError(f"Give 1 to {MAX_MIX} {what.lower()}s, got {len(seeds)}.")
@@ -130,7 +130,7 @@ def style_mix(model: nn.Module, seeds: Sequence[int], style_seeds: Sequence[int]
     """Row-major pictures: for each seed (the layout) and each style seed (the style at `levels`)."""
     if not is_style_based(model):
         raise StudioError("Style mixing needs a style-based model (such as emoji64-style).")
-    seeds, style_seeds = _check(model, seeds, "Seed"), _check(model, style_seeds, "Style seed")
+    seeds, style_seeds = _check(seeds, "Seed"), _check(style_seeds, "Style seed")
     psi = validate.unit("Truncation", truncation)
     za, maps = inputs(model, seeds, noise)
     ws_a, ws_b = ws_of(model, za, psi), ws_of(model, inputs(model, style_seeds, "none")[0], psi)
