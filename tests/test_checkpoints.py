@@ -149,3 +149,12 @@ def test_load_model_places_on_device(ckpt_root):
     model = load_model(read_spec(ckpt_root / "tiny-latent"), "cpu")
     assert next(model.parameters()).device.type == "cpu"
     assert model.spec.name == "tiny-latent"
+
+
+def test_a_featured_checkpoint_comes_first_for_its_task(tmp_path):
+    for name in ("a-gan", "b-gan", "c-gan"):
+        make_latent(tmp_path, name)
+    assert Registry(tmp_path).names("latent") == ["a-gan", "b-gan", "c-gan"]
+    spec = json.loads((tmp_path / "c-gan" / "studio.json").read_text())
+    (tmp_path / "c-gan" / "studio.json").write_text(json.dumps({**spec, "featured": True}))
+    assert Registry(tmp_path).names("latent") == ["c-gan", "a-gan", "b-gan"]

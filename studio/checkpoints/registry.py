@@ -57,10 +57,12 @@ class Registry:
                 del self._loaded[name]
 
     def list(self, task: str | None = None) -> list[Spec]:
-        """Specs of the readable checkpoints, optionally of one task, by name."""
+        """Specs of the readable checkpoints, optionally of one task: those whose studio.json
+        says `"featured": true` first (a tab opens on the first), then by name."""
         if task is not None and task not in TASKS:
             raise StudioError(f"Unknown task {task!r}; tasks are {', '.join(TASKS)}.")
-        return [s for s in self._specs.values() if task is None or s.task == task]
+        specs = [s for s in self._specs.values() if task is None or s.task == task]
+        return sorted(specs, key=lambda s: (s.raw.get("featured") is not True, s.name))
 
     def names(self, task: str | None = None) -> list[str]:
         return [s.name for s in self.list(task)]
