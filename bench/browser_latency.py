@@ -6,7 +6,8 @@ Serves the app on a loopback port in headless Debian Chromium (Playwright). In t
 two GAN tabs it types seeds and drags the truncation slider, and times each change to
 the new picture in the page. In the "Sketch to image" tab it draws each of six
 objects stroke by stroke with the mouse
-on the canvas, as a person would: Brush tool, press, move, release. After every
+on the canvas, as a person would: Brush tool, press, move, release (with --hints, then
+a few colour hints: a brush colour from the palette, a short stroke inside a shape). After every
 release it waits for the output picture to change and records the time from the
 release to the new picture in the page (the canvas upload, the queue, the model, the
 download and the render). Saves, per drawing, the canvas as drawn and the model's
@@ -65,6 +66,26 @@ DRAWINGS: dict[str, list[Stroke]] = {
     "fish": [arc(0.45, 0.5, 0.25, 0.15, 30, 330, 26), [(0.66, 0.42), (0.85, 0.3), (0.85, 0.7), (0.66, 0.58)],
              arc(0.3, 0.46, 0.025, 0.025, n=8)],
 }
+
+
+# Colour hints as an artist might drop them, with --hints: (brush colour, a short stroke), in
+# [0, 1] canvas coordinates, after the lines are drawn.
+HINTS: dict[str, list[tuple[str, Stroke]]] = {
+    "smiley": [("rgb(253, 216, 53)", [(0.5, 0.28), (0.52, 0.29)]), ("rgb(253, 216, 53)", [(0.3, 0.6), (0.31, 0.62)])],
+    "sun": [("rgb(253, 216, 53)", [(0.47, 0.47), (0.53, 0.53)]), ("rgb(251, 140, 0)", [(0.56, 0.44), (0.57, 0.45)])],
+    "house": [("rgb(229, 57, 53)", [(0.45, 0.38), (0.55, 0.38)]), ("rgb(30, 136, 229)", [(0.66, 0.62), (0.67, 0.7)]),
+              ("rgb(121, 85, 72)", [(0.5, 0.7), (0.5, 0.72)])],
+    "tree": [("rgb(67, 160, 71)", [(0.42, 0.35), (0.58, 0.4)]), ("rgb(121, 85, 72)", [(0.5, 0.72), (0.5, 0.78)])],
+    "heart": [("rgb(229, 57, 53)", [(0.45, 0.45), (0.55, 0.5)])],
+    "fish": [("rgb(251, 140, 0)", [(0.4, 0.55), (0.5, 0.52)]), ("rgb(251, 140, 0)", [(0.78, 0.45), (0.78, 0.55)])],
+}
+
+
+def pick_colour(page, colour: str) -> None:
+    """Choose a brush colour from the pad's palette (the Color button's swatches)."""
+    page.click('#sketch-pad button[aria-label="Color"]')
+    page.click(f'#sketch-pad button.color[style*="{colour}"]')
+    page.click('#sketch-pad button[aria-label="Brush"]')  # closes the palette, brush still active
 
 
 def stroke(page, box: dict, points: Stroke) -> None:
@@ -139,6 +160,7 @@ def main() -> None:
     parser.add_argument("--checkpoints", default=str(REPO / "checkpoints"))
     parser.add_argument("--out", default=str(REPO / "assets" / "hand-drawn"))
     parser.add_argument("--screenshots", help="folder for a screenshot of each tab after its moves")
+    parser.add_argument("--hints", action="store_true", help="also drop colour hints on each drawing (HINTS)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -177,17 +199,21 @@ def main() -> None:
                     page.screenshot(path=str(Path(args.screenshots) / f"screenshot-{prefix}.png"))
             for name, strokes in DRAWINGS.items():
                 page.goto(f"http://127.0.0.1:{port}/")
-                page.wait_for_selector("#latent-picture img, #sketch-pad", timeout=60_000)
-                page.get_by_role("tab", name="Sketch to image").click()
+                page.get_by_role("tab", name="Sketch to image").click(timeout=60_000)
+                page.wait_for_selector("#sketch-pad canvas", timeout=60_000)
                 page.click('#sketch-pad button[aria-label="Brush"]')
                 canvas = page.locator("#sketch-pad canvas").first
                 box = canvas.bounding_box()
                 src = result_src(page)
-                for points in strokes:
+                hints = HINTS[name] if args.hints else []
+                for colour, points in [(None, points) for points in strokes] + hints:
+                    if colour:
+                        pick_colour(page, colour)
                     stroke(page, box, points)
                     t0 = time.monotonic()
                     src = wait_new(page, src)
                     latencies.append(time.monotonic() - t0)
+                name = f"{name}-hints" if args.hints else name
                 canvas_upload(uploads).save(out / f"{name}-sketch.png")
                 body = page.request.get(src if src.startswith("http") else f"http://127.0.0.1:{port}{src}").body()
                 (out / f"{name}-result.png").write_bytes(body)
@@ -201,7 +227,7 @@ def main() -> None:
         demo.close()
         shutil.rmtree(profile, ignore_errors=True)
         shutil.rmtree(uploads, ignore_errors=True)
-    grid(sketches + results, columns=len(sketches)).save(out / "hand-drawn.png")
+    grid(sketches + results, columns=len(sketches)).save(out / ("hand-drawn-hints.png" if args.hints else "hand-drawn.png"))
     ms = sorted(x * 1000 for x in latencies)
     print(f"\nmachine: {platform.machine()}, {len(ms)} strokes on the 384 px canvas")
     print(f"release-to-picture: median {statistics.median(ms):.0f} ms, "

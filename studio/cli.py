@@ -208,7 +208,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 def cmd_sketch(args: argparse.Namespace) -> None:
     from .tasks.sketch import sketch_to_image
 
-    picture = sketch_to_image(_registry(args).get(args.model), args.input)
+    picture = sketch_to_image(_registry(args).get(args.model), args.input, hints=args.hints)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     picture.save(args.out)
     print(f"wrote {args.out}")
@@ -312,6 +312,8 @@ def _add_pictures(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     s = sub.add_parser("sketch", parents=[common], help="turn a line drawing into a picture")
     s.add_argument("model")
     s.add_argument("--input", required=True, help="PNG/JPEG line drawing, black on white or white on black")
+    s.add_argument("--hints", help="colour hints for a hint model: an RGBA picture the drawing's size whose opaque "
+                   "pixels are hints (dots or short strokes of the colour a region should take)")
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_sketch)
 

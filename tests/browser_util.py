@@ -30,12 +30,13 @@ def browser_page(tmp_path: Path):
 
 
 @contextmanager
-def served(demo):
-    """Launch a built app on a free loopback port; yields its URL, closes it afterwards."""
+def served(demo, **launch):
+    """Launch a built app on a free loopback port (with `launch`'s extra arguments, e.g. the
+    studio's launch_kwargs() for its CSS); yields its URL, closes it afterwards."""
     from .conftest import free_port
 
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -53,6 +54,23 @@ def loaded_page(url: str, tmp_path: Path):
     finally:
         context.close()
         pw.stop()
+
+
+def src(page, selector: str) -> str | None:
+    """The src of the first element `selector` matches (an output picture), or None."""
+    element = page.query_selector(selector)
+    return element.get_attribute("src") if element else None
+
+
+def draw(page, points, canvas: str = "#sketch-pad canvas") -> None:
+    """One mouse stroke through `points`, (x, y) in [0, 1] of the canvas' box: press, move, release."""
+    box = page.locator(canvas).first.bounding_box()
+    (x0, y0), rest = points[0], points[1:]
+    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y0)
+    page.mouse.down()
+    for x, y in rest:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=10)
+    page.mouse.up()
 
 
 def wait_for_change(read, old, timeout: float = 15.0):

@@ -90,3 +90,12 @@ def make_image_folder(root: Path, classes: list[str] | None = None, per_class: i
             Image.fromarray(a).save(folder / f"img{i}.png")
     (folders[0] / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     return root
+
+
+@pytest.fixture
+def page(app_url, tmp_path):
+    """A headless Chromium page on the module's served app (`app_url`, a fixture of the module)."""
+    from .browser_util import loaded_page
+
+    with loaded_page(app_url, tmp_path) as page:
+        yield page

@@ -117,3 +117,21 @@ def test_edges_make_line_art(tmp_path):
     assert m[30:130, 40:160].sum() > 0.8 * m.sum()  # the lines are where the shape is
     photo.save(tmp_path / "p.png")
     assert main(["edges", "--input", str(tmp_path / "p.png"), "--out", str(tmp_path / "l.png")]) == 0
+
+
+def test_tracing_a_textured_photo_gives_connected_lines_not_specks():
+    """A disc on a grainy background, as fur or film grain would be: one closed outline."""
+    from skimage.measure import label
+
+    rng = np.random.default_rng(0)
+    photo = np.full((240, 240, 3), 170, np.float32)
+    yy, xx = np.mgrid[:240, :240]
+    photo[(yy - 120) ** 2 + (xx - 120) ** 2 < 70 ** 2] = (60, 90, 150)
+    photo += rng.normal(0, 18, photo.shape)  # grain
+    for detail in (0.0, 0.4, 1.0):
+        m = mask(edges(Image.fromarray(photo.clip(0, 255).astype(np.uint8))), )
+        parts = label(m, connectivity=2)
+        sizes = np.bincount(parts.ravel())[1:]
+        assert len(sizes) <= 3 and sizes.max() > 0.8 * m.sum(), (detail, sorted(sizes)[-5:])  # one outline
+        ring = np.abs(np.hypot(yy - 120, xx - 120) - 70) < 6
+        assert m[ring].mean() > 0.2 and m[~near(ring, 3)].sum() < 0.05 * m.sum()  # on the disc's edge, nowhere else

@@ -125,3 +125,32 @@ def test_init_from_a_sketch_checkpoint(tmp_path):
     train_pix2pix(cfg("more", init_from=str(tmp_path / "ck" / "base")), max_images=8)
     training = Registry(tmp_path / "ck").spec("more").raw["training"]
     assert training["images_seen"] == 8 and training["init_from"]["checkpoint"] == "base"
+
+
+def test_a_hint_model_starts_from_a_plain_one_and_evaluates_with_hints(tmp_path, capsys):
+    data = make_pairs(tmp_path / "pairs")
+
+    def cfg(name, **kw):
+        return Pix2PixConfig(data=str(data), name=name, batch=2, image_size=32, threads=1,
+                             checkpoints=str(tmp_path / "ck"), run_dir=str(tmp_path / "runs" / name), **{"width": 4, **kw})
+
+    train_pix2pix(cfg("plain"), max_images=4)
+    registry = Registry(tmp_path / "ck")
+    plain = registry.get("plain")
+    hinted = build("pix2pix-unet", {**plain.arch_args, "hints": True}).eval()
+    hinted.load_state_dict(hinted.adapt_state(plain.state_dict(), plain.arch_args))
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():  # without hints (zeros), the plain model's picture; hints change it from the start
+        assert torch.allclose(hinted(torch.cat([x, torch.zeros(2, 4, 32, 32)], dim=1)), plain(x), atol=1e-5)
+        assert not torch.allclose(hinted(torch.cat([x, torch.rand(2, 4, 32, 32)], dim=1)), plain(x), atol=1e-3)
+    train_pix2pix(cfg("hints", hints=True, init_from=str(tmp_path / "ck" / "plain")), max_images=8)
+    train_pix2pix(cfg("hints", hints=True), resume=True, max_images=12)
+    registry.refresh()
+    assert registry.spec("hints").raw["arch_args"]["hints"] is True and registry.spec("hints").raw["recipe"]["hints"]
+    assert registry.spec("hints").raw["training"]["init_from"]["checkpoint"] == "plain"
+    capsys.readouterr()
+    assert main(["eval", "hints", "--checkpoints", str(tmp_path / "ck"), "--json"]) == 0
+    errors = json.loads(capsys.readouterr().out)["delta_e_cie76"]
+    assert set(errors) == {"0 dots", "5 dots", "20 dots"} and all(v > 0 for v in errors.values())
+    with pytest.raises(StudioError, match="give matching"):
+        train_pix2pix(cfg("wider", hints=True, width=8, init_from=str(tmp_path / "ck" / "plain")), max_images=4)

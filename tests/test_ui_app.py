@@ -59,39 +59,37 @@ def test_sample_and_walk_take_the_noise_mode(client):
     seeded = [np.asarray(Image.open(client.predict("tiny-style", 3, 1.0, api_name="/sample")[0])) for _ in range(2)]
     none = np.asarray(Image.open(client.predict("tiny-style", 3, 1.0, "none", api_name="/sample")[0]))
     assert np.array_equal(*seeded) and not np.array_equal(seeded[0], none)
-    strip, gif = client.predict("tiny-style", 1, 2, 3, 1.0, "slerp", "random", api_name="/interpolate")
-    assert len(strip) == 3 and gif.endswith(".gif")
+    strip, gif, message = client.predict("tiny-style", 1, 2, 3, 1.0, "slerp", "random", api_name="/interpolate")
+    assert len(strip) == 3 and gif.endswith(".gif") and message == ""
 
 
 def test_sample_endpoint(client):
-    image, grid = client.predict("tiny-latent", 5, 0.7, api_name="/sample")
+    image, grid, message = client.predict("tiny-latent", 5, 0.7, api_name="/sample")
     picture = Image.open(image)
-    assert picture.size == (256, 256)
-    assert len(grid) == 9 and [g["caption"] for g in grid][4] == "seed 5"
-    again, _ = client.predict("tiny-latent", 5, 0.7, api_name="/sample")
+    assert picture.size == (256, 256) and message == ""
+    assert len(grid) == 9 and [g["caption"] for g in grid][4] == "5"  # the seed alone: ten digits fit a cell
+    again, _, _ = client.predict("tiny-latent", 5, 0.7, api_name="/sample")
     assert np.array_equal(np.asarray(picture), np.asarray(Image.open(again)))
 
 
 def test_class_endpoints_and_mix(client):
-    pure, _ = client.predict("tiny-classes", 3, 1.0, "circles", "(none)", 0.5, api_name="/sample_class")
-    mixed, _ = client.predict("tiny-classes", 3, 1.0, "circles", "squares", 0.5, api_name="/sample_class")
+    pure, _, _ = client.predict("tiny-classes", 3, 1.0, "circles", "(none)", 0.5, api_name="/sample_class")
+    mixed, _, _ = client.predict("tiny-classes", 3, 1.0, "circles", "squares", 0.5, api_name="/sample_class")
     assert not np.array_equal(np.asarray(Image.open(pure)), np.asarray(Image.open(mixed)))
-    strip, gif = client.predict("tiny-classes", 1, 2, 4, 0.8, "slerp", "stripes", "(none)", 0.0,
-                                api_name="/interpolate_class")
+    strip, gif, _ = client.predict("tiny-classes", 1, 2, 4, 0.8, "slerp", "stripes", "(none)", 0.0,
+                                   api_name="/interpolate_class")
     assert len(strip) == 4 and Image.open(gif).format == "GIF"
     info = client.predict("tiny-classes", api_name="/model_info_class")
     assert "circles" in info[0]
 
 
 def test_interpolate_and_dice(client):
-    strip, gif = client.predict("tiny-latent", 1, 2, 3, 1.0, "lerp", api_name="/interpolate")
+    strip, gif, _ = client.predict("tiny-latent", 1, 2, 3, 1.0, "lerp", api_name="/interpolate")
     assert len(strip) == 3 and gif.endswith(".gif")
     assert 0 <= client.predict(api_name="/random_seed") < 2**32
 
 
 @pytest.mark.parametrize("args,message", [
-    (("tiny-latent", -1, 0.7), "minimum"),
-    (("tiny-latent", 2**33, 0.7), "maximum"),
     (("tiny-latent", 1, 1.5), "maximum"),
     (("nope", 1, 0.7), "not in the list of choices"),
 ])
@@ -99,6 +97,16 @@ def test_bad_input_is_refused_and_server_keeps_serving(client, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name="/sample")
     assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
+
+
+@pytest.mark.parametrize("seed", [-5, -1, 2**32, 2**33, 12345678901234567890, 1.5, "abc"])
+def test_a_wrong_seed_leaves_the_pictures_and_says_the_range(client, seed):
+    # The studio's check, not Gradio's (which would refuse -5 with its own words and round 1.5).
+    picture, grid, message = client.predict("tiny-latent", seed, 0.7, api_name="/sample")
+    assert picture == grid == {"__type__": "update"}  # left as they were
+    assert message.startswith("**Could not do that.**") and "whole number from 0 to 4294967295" in message
+    strip, gif, message = client.predict("tiny-latent", 1, seed, 3, 0.7, "slerp", api_name="/interpolate")
+    assert strip == gif == {"__type__": "update"} and "To seed must be a whole number" in message
 
 
 def test_bad_class_is_a_clear_error(client):
@@ -129,8 +137,20 @@ def test_sketch_endpoint(client, pictures):
     empty = Image.new("RGB", (100, 100), "white")
     empty.save(pictures / "empty.png")
     blank = {"background": handle_file(str(pictures / "empty.png")), "layers": [], "composite": handle_file(str(pictures / "empty.png"))}
-    with pytest.raises(Exception, match="empty"):
-        client.predict("tiny-sketch", blank, api_name="/sketch")
+    kept, message = client.predict("tiny-sketch", blank, api_name="/sketch")  # no Error badge: the picture stays
+    assert kept == {"__type__": "update"} and "Could not do that" in message and "empty" in message
+
+
+def test_the_sketch_endpoint_reads_colours_as_hints(client, pictures):
+    from PIL import ImageDraw
+
+    hinted = Image.open(pictures / "drawing.png").convert("RGB")
+    ImageDraw.Draw(hinted).ellipse([90, 90, 110, 110], fill=(229, 57, 53))  # a red dot inside the circle
+    hinted.save(pictures / "hinted.png")
+    value = {"background": handle_file(str(pictures / "hinted.png")), "layers": [],
+             "composite": handle_file(str(pictures / "hinted.png"))}
+    picture, message = client.predict("tiny-sketch", value, api_name="/sketch")  # a model without hints
+    assert Image.open(picture).size == (384, 384) and "does not take colour hints" in message
 
 
 def test_edges_endpoint(client, pictures):
@@ -289,7 +309,8 @@ def rest_call(client, api: str, body: str) -> tuple[str, str]:
 ])
 def test_non_finite_and_out_of_range_values_are_refused(client, api, body):
     event, data = rest_call(client, api, '{"data": ' + body + "}")
-    assert event == "error"
+    # Gradio's own check refuses some values (an error event); the studio's (seeds) leaves the outputs and says why.
+    assert event == "error" or (event == "complete" and "Could not do that" in data), (event, data)
     assert any(word in data for word in ("finite", "between", "maximum", "minimum", "not in the list", "must be",
                                          "NaN", "infinity")), data
     assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
@@ -320,3 +341,33 @@ def test_a_sketch_with_a_corrupt_layer_is_a_clear_error(client, pictures):
     with pytest.raises(Exception, match="cannot identify image file"):
         client.predict("tiny-sketch", {"background": bad, "layers": [], "composite": bad}, api_name="/sketch")
     assert client.predict("tiny-latent", 1, 0.7, api_name="/sample")[0]
+
+
+def test_a_refused_request_is_one_log_line_not_a_traceback(client, capfd, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="studio")
+    capfd.readouterr()
+    refused = [("tiny-latent", -5, 0.7), ("tiny-latent", "abc", 0.7), ("tiny-latent", 1, 1.5), ("nope", 1, 0.7)]
+    for args in refused:  # the studio's check (seeds), then Gradio's (the slider's range, the dropdown's choices)
+        try:
+            client.predict(*args, api_name="/sample")
+        except Exception:
+            pass
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("studio") and "Refused" in r.getMessage()]
+    assert len(lines) == len(refused) and all("\n" not in line for line in lines), lines
+    assert "from 0 to 4294967295" in lines[0] and "not in the list of choices" in lines[-1]
+
+
+def test_a_real_fault_keeps_its_traceback(client, capfd, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the generator fell over")
+
+    monkeypatch.setattr("studio.ui.explorer.sample", broken)
+    capfd.readouterr()
+    with pytest.raises(Exception):
+        client.predict("tiny-latent", 1, 0.7, api_name="/sample")
+    err = capfd.readouterr().err
+    assert "Traceback" in err and "the generator fell over" in err

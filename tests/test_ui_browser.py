@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from studio import Registry
 
-from .browser_util import ARTIFACTS, loaded_page, save_screenshot, served, wait_for_change
+from .browser_util import ARTIFACTS, draw, save_screenshot, served, src, wait_for_change
 from .conftest import make_all
 
 pytestmark = pytest.mark.browser
@@ -22,17 +22,6 @@ def app_url(tmp_path_factory):
     root = make_all(tmp_path_factory.mktemp("browser") / "checkpoints")
     with served(build_app(Registry(root), vgg_weights="random")) as url:
         yield url
-
-
-@pytest.fixture
-def page(app_url, tmp_path):
-    with loaded_page(app_url, tmp_path) as page:
-        yield page
-
-
-def src(page, selector):
-    element = page.query_selector(selector)
-    return element.get_attribute("src") if element else None
 
 
 def test_latent_explorer(page):
@@ -115,26 +104,15 @@ def test_class_conditional(page):
     save_screenshot(page, "browser-conditional")
 
 
-def draw(page, canvas, points):
-    box = canvas.bounding_box()
-    (x0, y0), rest = points[0], points[1:]
-    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y0)
-    page.mouse.down()
-    for x, y in rest:
-        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=10)
-    page.mouse.up()
-
-
 def test_sketch_to_image(page):
     page.get_by_role("tab", name="Sketch to image").click()
     page.click('#sketch-pad button[aria-label="Brush"]')
-    canvas = page.locator("#sketch-pad canvas").first
     t0 = time.monotonic()
-    draw(page, canvas, [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.3)])
+    draw(page, [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7), (0.3, 0.3)])
     page.wait_for_selector("#sketch-result img", timeout=20_000)
     first = src(page, "#sketch-result img")
     print(f"stroke release to picture: {time.monotonic() - t0:.2f} s (including the stroke itself)")
-    draw(page, canvas, [(0.35, 0.35), (0.65, 0.65)])
+    draw(page, [(0.35, 0.35), (0.65, 0.65)])
     wait_for_change(lambda: src(page, "#sketch-result img"), first, timeout=20)
     save_screenshot(page, "browser-sketch")
 

@@ -66,8 +66,8 @@ def test_the_explorer_passes_the_noise_mode(registry):
     seeded = [np.asarray(handlers.explore("tiny-style", 3, 1.0, "seed")[0]) for _ in range(2)]
     fresh = [np.asarray(handlers.explore("tiny-style", 3, 1.0, "random")[0]) for _ in range(2)]
     assert np.array_equal(*seeded) and not np.array_equal(*fresh)
-    strip, gif = handlers.walk("tiny-style", 1, 2, 3, 0.7, "slerp", "none")
-    assert len(strip) == 3 and gif.endswith("-slerp-none.gif")
+    strip, gif, message = handlers.walk("tiny-style", 1, 2, 3, 0.7, "slerp", "none")
+    assert len(strip) == 3 and gif.endswith("-slerp-none.gif") and message == ""
 
 
 def test_mix_makes_the_figure_and_an_error_keeps_it(registry):

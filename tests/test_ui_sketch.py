@@ -58,3 +58,45 @@ def test_what_is_not_a_canvas_value_passes_through():
 def test_the_core_takes_pictures_not_gradio_values():
     with pytest.raises(StudioError, match="Cannot read the drawing from a dict"):
         prepare_sketch({"background": None, "layers": [], "composite": strokes()}, 64)
+
+
+@pytest.fixture(scope="module")
+def handlers(tmp_path_factory):
+    from studio import Registry
+    from studio.ui.sketch import Handlers
+
+    from .conftest import make_sketch
+
+    root = tmp_path_factory.mktemp("sketch") / "checkpoints"
+    make_sketch(root)
+    return Handlers(Registry(root))
+
+
+def canvas():
+    layer = strokes(128)
+    return {"background": Image.new("RGBA", (128, 128), "white"), "layers": [layer], "composite": None}
+
+
+def test_an_error_leaves_the_picture_and_says_why(handlers):
+    import gradio as gr
+
+    empty = {"background": None, "layers": [], "composite": None}
+    picture, message = handlers.generate("tiny-sketch", empty)  # no gr.Error: no Error badges on the outputs
+    assert picture == gr.skip() and "Could not do that" in message and "empty" in message
+    picture, message = handlers.live_update("tiny-sketch", empty, True)
+    assert picture == gr.skip() and "empty" in message
+    picture, message = handlers.live_update("tiny-sketch", canvas(), True)
+    assert isinstance(picture, Image.Image) and message == ""
+
+
+def test_after_a_tracing_live_makes_the_picture_and_offers_undo(handlers):
+    import gradio as gr
+
+    picture, message, undo = handlers.after_trace("tiny-sketch", canvas(), True, "")
+    assert isinstance(picture, Image.Image) and message == "" and undo["visible"] is True
+    assert handlers.after_trace("tiny-sketch", canvas(), False, "")[:2] == (gr.skip(), gr.skip())  # live off
+    failed = handlers.after_trace("tiny-sketch", canvas(), True, "**Could not do that.** Upload a photo first.")
+    assert failed[:2] == (gr.skip(), gr.skip()) and failed[2]["visible"] is False  # the message stays
+    before = canvas()
+    restored, kept, undo = handlers.undo(before)
+    assert restored is before and kept is None and undo["visible"] is False

@@ -62,8 +62,36 @@ def test_a_new_tab_needs_no_change_to_the_app(registry):
     assert "extra-tab" in {c["props"].get("elem_id") for c in demo.get_config_file()["components"]}
 
 
-def test_the_walk_names_the_seed_that_is_wrong(registry):
+def test_the_walk_names_the_seed_that_is_wrong_and_keeps_the_strip(registry):
     from studio.ui.explorer import Handlers
 
-    with pytest.raises(gr.Error, match="To seed must be a whole number"):
-        Handlers(registry).walk("tiny-latent", 1, -1, 3, 0.5, "slerp")
+    strip, gif, message = Handlers(registry).walk("tiny-latent", 1, -1, 3, 0.5, "slerp")
+    assert strip == gif == gr.skip()  # the strip and the GIF stay
+    assert "To seed must be a whole number from 0 to 4294967295" in message
+
+
+def test_a_wrong_seed_keeps_the_picture_and_the_grid(registry):
+    from studio.ui.explorer import Handlers
+
+    picture, grid, message = Handlers(registry).explore("tiny-latent", 1.5, 0.5)
+    assert picture == grid == gr.skip() and "whole number from 0 to 4294967295, got 1.5" in message
+    picture, grid, message = Handlers(registry).explore("tiny-latent", 4294967295, 0.5)
+    assert message == "" and [caption for _, caption in grid] == [str(s) for s in range(4294967287, 4294967296)]
+
+
+def test_a_grid_click_goes_to_the_seed_in_the_cells_caption():
+    from studio.ui.explorer import Handlers
+
+    event = gr.SelectData(None, {"index": 2, "value": {"image": {"path": "x.png"}, "caption": "4294967289"}})
+    assert Handlers.pick(event) == 4294967289
+
+
+def test_the_mix_amount_shows_only_while_another_class_is_picked(registry):
+    from studio.ui.conditional import amount_shown, class_updates
+
+    assert [amount_shown("circles", other)["visible"] for other in ("(none)", "circles", "squares", None)] == [
+        False, False, True, False]
+    assert class_updates(registry.spec("tiny-classes"))[2]["visible"] is False  # a new model: no mix
+    demo = build_app(registry, vgg_weights="random")
+    amount = next(c for c in demo.get_config_file()["components"] if c["props"].get("elem_id") == "class-amount")
+    assert amount["props"]["visible"] is False  # hidden at first: "Mix with" starts at (none)

@@ -22,8 +22,9 @@ from ..imaging.convert import from_uint8, to_uint8
 from ..imaging.memory import reuse_large_buffers
 from ..tasks import latent
 from ..tasks.latent import DEFAULT_TRUNCATION, latents
-from ..tasks.sketch import model_input, trained_stroke
+from ..tasks.sketch import model_input, takes_hints, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
+from .hints import generator_input, hint_errors
 from .inception import Extractor, inception_metrics, load_inception
 from .metrics import fd, kid, probe_accuracy, probe_confusions, probe_predict, train_probe
 from .report import AT_APP_PSI
@@ -185,21 +186,22 @@ def probe_table(classes: list[str], real_acc: list[float], probe: torch.nn.Linea
 
 @torch.no_grad()
 def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
-    """L1 and PSNR of the outputs on held-out pairs, and FD of outputs vs held-out pictures."""
+    """L1 and PSNR of the outputs on held-out pairs, FD of outputs vs held-out pictures (all
+    without hints), and the colour error inside the drawn regions without and with hints."""
     t0 = time.monotonic()
     heldout = load_pairs(data, spec.image_size, split="heldout")
     train = load_pairs(data, spec.image_size, split="train")
     device = next(model.parameters()).device
-    outputs = torch.cat([model(from_uint8(heldout.sketches[i:i + 32]).to(device)).cpu()
-                         for i in range(0, len(heldout.names), 32)])  # (N, 3, S, S) in [-1, 1]
+    outputs = torch.cat([model(generator_input(model, heldout.sketches[i:i + 32]).to(device)).cpu()
+                         for i in range(0, len(heldout.names), 32)])  # (N, 3, S, S) in [-1, 1], no hints
     target = from_uint8(heldout.pictures)
     error = (outputs.clamp(-1, 1) - target).abs().mean(dim=(1, 2, 3))  # per pair, on the [-1, 1] scale
     mse = ((outputs.clamp(-1, 1) - target) / 2).square().mean(dim=(1, 2, 3))  # on the [0, 1] scale
     # The same sketches as the app hands them to the model: skeleton redrawn with the
     # training pen, re-centred (prepare_sketch). No pixel targets line up any more, so FD only.
     stroke = trained_stroke(spec.raw)
-    app_inputs = torch.cat([model_input(Image.fromarray(s.permute(1, 2, 0).numpy()), spec.image_size, stroke)
-                            for s in heldout.sketches])  # (N, 3, S, S) uint8 -> (N, 3, S, S) in [-1, 1]
+    app_inputs = torch.cat([model_input(Image.fromarray(s.permute(1, 2, 0).numpy()), spec.image_size, stroke,
+                                        with_hints=takes_hints(model)) for s in heldout.sketches])  # (N, 3, S, S) uint8 -> (N, 3, S, S) in [-1, 1]
     app_outputs = torch.cat([model(app_inputs[i:i + 32].to(device)).cpu() for i in range(0, len(app_inputs), 32)])
     net = load_efficientnet_lite0()
     f_out, f_held = features(outputs, net), features(heldout.pictures, net)
@@ -214,6 +216,7 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
         "fd": round(fd(f_out, f_held), 3),
         "fd_app_input": round(fd(f_app, f_held), 3),
         "fd_floor_train_vs_heldout": round(fd(f_train, f_held), 3),
+        "delta_e_cie76": hint_errors(model, heldout),
         "seconds": round(time.monotonic() - t0, 1),
     }
 

@@ -48,6 +48,9 @@ def _pix2pix_lines(m: dict) -> list[str]:
     if "fd_app_input" in m:
         lines.append(f"FD   {_num(m['fd_app_input'], '.3f')}   with the sketches redrawn as the app does "
                      "(prepare_sketch)")
+    if m.get("delta_e_cie76"):
+        errors = ", ".join(f"{k} {_num(v, '.2f')}" for k, v in m["delta_e_cie76"].items())
+        lines.append(f"Colour error inside the drawn regions (CIELAB delta E, hint dots from the target): {errors}")
     return lines
 
 
@@ -157,7 +160,9 @@ def recipe_line(recipe: dict) -> str | None:
     if "lr" in recipe:
         schedule = recipe.get("lr_schedule", "constant")
         warmup = f" after a {recipe['lr_warmup']:,}-image warm-up" if recipe.get("lr_warmup") else ""
-        parts.append(f"{recipe.get('optimizer', 'Adam')} {recipe['lr']:g}, {schedule} schedule{warmup}")
+        optimizer = recipe.get("optimizer", "Adam")  # pix2pix's names its rate already: "Adam 0.0002 (0.5, 0.999)"
+        rate = "" if f"{recipe['lr']:g}" in optimizer.split() else f" {recipe['lr']:g}"
+        parts.append(f"{optimizer}{rate}, {schedule} schedule{warmup}")
     elif recipe.get("optimizer"):
         parts.append(recipe["optimizer"])
     return f"Trained with: recipe `{recipe.get('name', '?')}`, " + "; ".join(parts) if parts else None

@@ -44,6 +44,19 @@ def _from_array(array: np.ndarray) -> Image.Image:
 
 def open_image(value: Any, what: str = "image") -> tuple[Image.Image, list[str]]:
     """Any supported input -> (RGB picture, notes for the user). Raises StudioError if unusable."""
+    image, notes = _open(value, what)
+    return to_rgb(image), notes
+
+
+def open_rgba(value: Any, what: str = "image") -> Image.Image:
+    """Any supported input -> an RGBA picture, its transparency kept (opaque where it has none)."""
+    image = _open(value, what)[0]
+    return to_rgb(image).convert("RGBA") if image.mode in ("I;16", "I;16B", "I;16L", "I", "F") \
+        else image.convert("RGBA")
+
+
+def _open(value: Any, what: str) -> tuple[Image.Image, list[str]]:
+    """Read and check any supported input, in its own mode."""
     notes: list[str] = []
     if value is None:
         raise StudioError(f"No {what} was given.")
@@ -82,7 +95,7 @@ def open_image(value: Any, what: str = "image") -> tuple[Image.Image, list[str]]
     w, h = image.size
     if min(w, h) < MIN_SIDE:
         raise StudioError(f"The {what} is only {w}x{h} pixels; give at least {MIN_SIDE}x{MIN_SIDE}.")
-    return to_rgb(image), notes
+    return image, notes
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -3,7 +3,8 @@ and the one table that ties each task to its trainer and its data set.
 
 latent.py    sample and walk an unconditional or class-conditional GAN
 mixing.py    a style-based GAN: truncation and walks in w, noise per seed, style mixing
-sketch.py    line art -> picture with a pix2pix checkpoint; photo -> line art
+sketch.py    line art (and colour hints) -> picture with a pix2pix checkpoint; photo -> line art
+hints.py     colour hints: placed like their drawing, simulated for training and evaluation
 style/       Gatys' style transfer over a feature network
 """
 

@@ -147,10 +147,15 @@ def init_generator(folder: str | Path, g: nn.Module, g_ema: nn.Module, info: dic
     so the EMA keeps its half-life; the start is recorded in `info["init_from"]`, which a
     resume keeps."""
     spec = read_spec(Path(folder))
-    if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
-        raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
-                          f"{getattr(g, 'arch_name', '?')} {g.arch_args}; give matching --width/--z-dim/classes.")
     state = load_model(spec).state_dict()  # the registry's strict, checked load; fp16 on disk -> fp32
+    if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
+        try:  # a generator that can start from another shape (e.g. a sketch model gaining hints)
+            state = g.adapt_state(state, spec.arch_args) if spec.arch == getattr(g, "arch_name", None) else None
+        except (AttributeError, ValueError):
+            state = None
+        if state is None:
+            raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
+                              f"{getattr(g, 'arch_name', '?')} {g.arch_args}; give matching --width/--z-dim/classes.")
     g.load_state_dict(state, strict=True)
     g_ema.load_state_dict(state, strict=True)
     seen = int(spec.raw.get("training", {}).get("images_seen", 0))

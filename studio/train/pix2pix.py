@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from ..data.pairs import load_pairs
-from ..imaging.convert import from_uint8, grid, to_pil
+from ..imaging.convert import from_uint8, grid, to_pil, to_uint8
+from ..tasks.hints import random_hints, simulate_hints
 from ..models import build
 from .augment import augment_pair
 from .distributed import Placement
@@ -40,6 +41,12 @@ class Pix2PixTrainer(Trainer):
               + (f", {self.data.skipped} unreadable skipped" if self.data.skipped else ""))
         spread = torch.linspace(0, len(self.data.names) - 1, 8).long()  # spread over the groups
         self.preview_sketches = from_uint8(self.data.sketches[spread])
+        self.preview_input = self.preview_sketches
+        if self.cfg.hints:  # the same 10 dots on each preview sketch every time, shown on the sketch
+            hints = torch.stack([simulate_hints(self.data.pictures[i], self.data.sketches[i], 10,
+                                                gen=torch.Generator().manual_seed(k)) for k, i in enumerate(spread)])
+            self.preview_input = torch.cat([self.preview_sketches, hints], dim=1)  # (8, 7, S, S)
+            self.preview_sketches = torch.where(hints[:, 3:] > 0, hints[:, :3], self.preview_sketches)
 
     @property
     def size(self) -> int:
@@ -49,7 +56,7 @@ class Pix2PixTrainer(Trainer):
         cfg = self.cfg
         self.place = place
         g_args = {"image_size": cfg.image_size, "width": cfg.width, "norm": cfg.norm, "dropout": cfg.dropout,
-                  "norm_min_size": cfg.norm_min_size}
+                  "norm_min_size": cfg.norm_min_size, **({"hints": True} if cfg.hints else {})}
         self.d_args = {"width": cfg.width, "norm": cfg.norm}
         self.g = build("pix2pix-unet", g_args).to(place.device, memory_format=torch.channels_last)
         self.d = build("patchgan", self.d_args).to(place.device, memory_format=torch.channels_last)
@@ -57,15 +64,18 @@ class Pix2PixTrainer(Trainer):
         self.optimizers = {name: torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
                            for name, net in (("opt_g", self.g), ("opt_d", self.d))}
 
-    def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sketches and their pictures, (B, 3, S, S) in [-1, 1], augmented as the recipe says."""
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sketches, their pictures and G's input, (B, 3, S, S) in [-1, 1], augmented as the recipe
+        says; G's input is the sketch, and for a hint model hints from the picture: (B, 7, S, S)."""
         cfg, device = self.cfg, self.place.device
         idx = torch.randint(0, self.size, (cfg.batch,))
         sketch, target = from_uint8(self.data.sketches[idx]), from_uint8(self.data.pictures[idx])
         if cfg.augment:
             sketch, target = augment_pair(sketch, target, cfg.augment)
-        return (sketch.to(device, memory_format=torch.channels_last),
-                target.to(device, memory_format=torch.channels_last))
+        g_in = sketch
+        if cfg.hints:
+            g_in = torch.cat([sketch, random_hints(to_uint8(target), to_uint8(sketch))], dim=1)
+        return tuple(t.to(device, memory_format=torch.channels_last) for t in (sketch, target, g_in))
 
     def backward_D(self, sketch: torch.Tensor, target: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """D: the real pair -> 1, the generated pair -> 0 (softplus form of BCE)."""
@@ -86,9 +96,9 @@ class Pix2PixTrainer(Trainer):
 
     def optimize_parameters(self, step: int, images_seen: int) -> tuple[dict[str, float], bool]:
         opt_g, opt_d = self.optimizers["opt_g"], self.optimizers["opt_d"]
-        sketch, target = self.batch()
+        sketch, target, g_in = self.batch()
         with self.place.autocast():
-            fake = self.g_train(sketch)
+            fake = self.g_train(g_in)
         opt_d.zero_grad(set_to_none=True)
         loss_d = self.backward_D(sketch, target, fake)
         opt_d.step()
@@ -100,14 +110,16 @@ class Pix2PixTrainer(Trainer):
     @torch.no_grad()
     def preview(self, g: torch.nn.Module, folder: Path, images_seen: int) -> Preview:
         """Eight held-in sketches over what `g` makes of them, `preview-<images>.png`."""
-        coloured = g(self.preview_sketches.to(self.place.device))
+        coloured = g(self.preview_input.to(self.place.device))
         sheet = grid(to_pil(self.preview_sketches) + to_pil(coloured), columns=8)
         sheet.save(folder / f"preview-{images_seen:09d}.png")
         return sheet, {}
 
     def description(self) -> dict[str, Any]:
         return {"data": self.data_record({"train_pairs": self.size}, "names"),
-                "sketch": {"lines": "black on white", "input_range": "[-1, 1]"}}
+                "sketch": {"lines": "black on white", "input_range": "[-1, 1]",
+                           **({"hints": "4 more channels: hint colours (0 where none) and mask"} if self.cfg.hints
+                              else {})}}
 
     def recipe_extra(self) -> dict[str, Any]:
         return {"d_arch_args": self.d_args, "loss": "L1 + non-saturating logistic",

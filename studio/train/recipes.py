@@ -211,6 +211,9 @@ class Pix2PixConfig(TrainConfig):
                                   "(0 ships the raw generator)", flag="", per_recipe={"studio": 10.0, "reference": 0.0},
                                   lo=0, what="The EMA half-life")
     l1_weight: float = knob(100.0, "weight of the L1 loss against the target picture", flag="", lo=0, what="L1 weight")
+    hints: bool = knob(False, "a colour-hint model: the generator also takes colour hints, simulated from each "
+                       "target picture (none for a fifth of the drawings); --init-from a model without hints "
+                       "starts from its weights")
     lr: float = knob(2e-4, "Adam learning rate of both networks", flag="")
     beta1: float = knob(0.5, "Adam beta1 of both networks", flag="", lo=0, hi=0.999, what="beta1")
 

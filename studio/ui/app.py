@@ -11,12 +11,16 @@ from .. import settings
 from ..checkpoints import Registry
 from ..errors import StudioError
 from . import conditional, latent, sketch, style
+from .events import log_refusals
 from .interface import Tab, TabContext, TabParts
 
 TITLE = "Studio"
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto}
 #studio-header h1 {margin-bottom: 0}
+#latent-grid .caption-label, #conditional-grid .caption-label {white-space: normal; overflow-wrap: anywhere}
+#latent-strip .grid-container, #conditional-strip .grid-container {
+  grid-template-columns: repeat(var(--grid-cols), minmax(0, 1fr)) !important}
 """
 TABS: tuple[Tab, ...] = (latent.TAB, conditional.TAB, sketch.TAB, style.TAB)
 
@@ -68,7 +72,7 @@ def build_app(registry: Registry | None = None, vgg_weights: str | None = None) 
             gr.Markdown("**Unreadable checkpoints** (the others work):  \n"
                         + "  \n".join(f"`{name}`: {problem}" for name, problem in registry.problems.items()))
     demo.queue(max_size=settings.queue_size(), default_concurrency_limit=1)
-    return demo
+    return log_refusals(demo)
 
 
 def launch_kwargs() -> dict:

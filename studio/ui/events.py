@@ -1,9 +1,11 @@
-"""How the tabs' events run: the device queue, StudioError -> what the user sees, raw uploads."""
+"""How the tabs' events run: the device queue, StudioError -> what the user sees, raw uploads,
+one log line (not a traceback) for each refused request."""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from typing import Any, Callable
 
 import gradio as gr
@@ -14,6 +16,7 @@ from ..errors import StudioError
 # Every event that runs a model joins this queue, so the device serves one job at a time
 # (two CPU threads are already busy with one); raise it on a GPU with STUDIO_CONCURRENCY.
 DEVICE_QUEUE = "device"
+LOG = logging.getLogger("studio.ui")
 
 
 def device_event(**kwargs: Any) -> dict[str, Any]:
@@ -21,9 +24,15 @@ def device_event(**kwargs: Any) -> dict[str, Any]:
     return {"concurrency_id": DEVICE_QUEUE, "concurrency_limit": settings.concurrency(), **kwargs}
 
 
+def log_refusal(where: str, reason: object) -> None:
+    """One line in the server log for a request refused for its values (no traceback: nothing is broken)."""
+    LOG.warning("Refused %s: %s", where, " ".join(str(reason).split())[:300])
+
+
 def _on_studio_error(fn: Callable, handle: Callable[[StudioError], Any]) -> Callable:
-    """`fn`, with a StudioError turned into `handle(exc)`'s value (returned, or yielded as the
-    last update of a generator handler, which stays a generator so Gradio still streams it)."""
+    """`fn`, with a StudioError logged in one line and turned into `handle(exc)`'s value (returned,
+    or yielded as the last update of a generator handler, which stays a generator so Gradio
+    still streams it)."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
@@ -31,6 +40,7 @@ def _on_studio_error(fn: Callable, handle: Callable[[StudioError], Any]) -> Call
             try:
                 yield from fn(*args, **kwargs)
             except StudioError as exc:
+                log_refusal(fn.__name__, exc)
                 yield handle(exc)
 
         return streaming
@@ -40,6 +50,7 @@ def _on_studio_error(fn: Callable, handle: Callable[[StudioError], Any]) -> Call
         try:
             return fn(*args, **kwargs)
         except StudioError as exc:
+            log_refusal(fn.__name__, exc)
             return handle(exc)
 
     return wrapper
@@ -90,3 +101,28 @@ def upload_image(elem_id: str, **kwargs: Any) -> gr.Image:
     studio's reader (imaging.files.open_image) decides and says what is wrong."""
     _RAW_UPLOADS.add(elem_id)
     return gr.Image(type="filepath", image_mode=None, elem_id=elem_id, **kwargs)
+
+
+def log_refusals(demo: gr.Blocks) -> gr.Blocks:
+    """Make Gradio's own refusals of a request's values one log line each.
+
+    Gradio checks inputs before the handler runs (a number out of a slider's range, a choice
+    not in a dropdown, a value of the wrong type, an unreadable file) and prints a full
+    traceback for each refusal. Whatever fails there is the request's fault, not the
+    server's: it is logged in one line and sent back as the same message. Faults in a
+    handler or in turning its results into outputs keep their tracebacks."""
+    check = demo.preprocess_data
+
+    @functools.wraps(check)
+    async def preprocess_data(block_fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await check(block_fn, *args, **kwargs)
+        except Exception as exc:
+            log_refusal(f"/{block_fn.api_name or block_fn.name}", exc.message if isinstance(exc, gr.Error) else exc)
+            if isinstance(exc, gr.Error):
+                exc.print_exception = False
+                raise
+            raise gr.Error(str(exc), print_exception=False) from exc
+
+    demo.preprocess_data = preprocess_data
+    return demo

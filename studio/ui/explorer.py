@@ -19,10 +19,14 @@ from ..checkpoints import Registry, Spec
 from ..imaging.convert import upscale
 from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolate, sample
 from ..validate import MAX_SEED
-from .events import DEVICE_QUEUE, device_event, user_errors
+from .events import DEVICE_QUEUE, device_event, keep_outputs, user_errors
 from .interface import TabParts
 from .mixing import MixWidgets, mixing_panel, noise_dropdown, wire_mixing
-from .widgets import DISPLAY_SIZE, gallery, model_info, neighbour_seeds, no_models_message, random_seed, write_gif
+from .widgets import (DICE_ICON, DISPLAY_SIZE, caption_seed, gallery, model_info, neighbour_seeds,
+                      no_models_message, random_seed, write_gif)
+
+STRIP_HEIGHT = 150  # px: one row of ten frames; more frames scroll
+GIF_BOX_HEIGHT = 100  # px: the GIF's file box, empty or holding one file
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,13 @@ class ClassHooks:
     controls: lays the controls out for a model (called inside the explorer's first column).
     classes_of: the controls' values -> the core's class spec.
     updates: one update per control for a newly picked model.
+    wire: connects the controls' own events (e.g. showing one control as another changes), if any.
     """
 
     controls: Callable[[Spec], list[gr.components.Component]]
     classes_of: Callable[..., ClassSpec]
     updates: Callable[[Spec], list[Any]]
+    wire: Callable[[list[gr.components.Component]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Widgets:
     psi: gr.Slider
     info: gr.Markdown
     picture: gr.Image
+    message: gr.Markdown
     grid: gr.Gallery
     to_seed: gr.Number
     frames: gr.Slider
@@ -57,6 +64,7 @@ class Widgets:
     walk: gr.Button
     strip: gr.Gallery
     gif: gr.File
+    walk_message: gr.Markdown
     noise: gr.Dropdown | None = None  # with style controls only
     mixing: MixWidgets | None = None
 
@@ -66,9 +74,8 @@ def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None,
     model = gr.Dropdown(names, value=names[0], label="Model", interactive=True, elem_id=f"{tag}-model")
     classes = hooks.controls(first) if hooks else []
     with gr.Row():
-        seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", scale=4,
-                         elem_id=f"{tag}-seed")
-        dice = gr.Button("🎲 Random", scale=1, min_width=60, elem_id=f"{tag}-dice")
+        seed = seed_box("Seed", 0, f"{tag}-seed", scale=4)
+        dice = gr.Button("Random", icon=DICE_ICON, scale=1, min_width=60, elem_id=f"{tag}-dice")
     psi = gr.Slider(0.0, 1.0, value=DEFAULT_TRUNCATION, step=0.05, label="Truncation ψ",
                     info="Lower: more typical pictures; 0 gives every seed the same one.", elem_id=f"{tag}-psi")
     noise = noise_dropdown(first, tag) if style else None
@@ -76,19 +83,30 @@ def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None,
     return {"model": model, "classes": classes, "seed": seed, "dice": dice, "psi": psi, "info": info, "noise": noise}
 
 
+def seed_box(label: str, value: int, elem_id: str, scale: int | None = None) -> gr.Number:
+    """A seed input. No precision or bounds: Gradio would round 1.5 or refuse -5 with its own
+    error before the handler runs; validate.seed refuses both with the range instead."""
+    return gr.Number(value=value, precision=None, step=1, label=label, info=f"0 to {MAX_SEED}", scale=scale,
+                     elem_id=elem_id)
+
+
 def _walk_controls(tag: str) -> dict[str, Any]:
-    """The walk accordion's contents: target seed, frames, path, button, strip and GIF."""
+    """The walk accordion's contents: target seed, frames, path, button, strip, GIF and message line.
+    The strip has the accordion's width, so that every frame shows (10 across); the GIF's box
+    is wide enough for its file name."""
     with gr.Row():
-        to_seed = gr.Number(value=1, precision=0, minimum=0, maximum=MAX_SEED, label="To seed",
-                            elem_id=f"{tag}-to-seed")
+        to_seed = seed_box("To seed", 1, f"{tag}-to-seed")
         frames = gr.Slider(2, min(32, MAX_FRAMES), value=10, step=1, label="Frames")
         path = gr.Radio(["slerp", "lerp"], value="slerp", label="Path", info="slerp stays on the Gaussian shell")
         walk = gr.Button("Walk", variant="primary", elem_id=f"{tag}-walk")
-    with gr.Row():
-        strip = gr.Gallery(label="Walk", columns=10, height=180, format="png", allow_preview=True, interactive=False,
-                           scale=4, elem_id=f"{tag}-strip")
-        gif = gr.File(label="Animated GIF", scale=1, elem_id=f"{tag}-gif")
-    return {"to_seed": to_seed, "frames": frames, "path": path, "walk": walk, "strip": strip, "gif": gif}
+    strip = gr.Gallery(label="Walk", show_label=False, columns=10, height=STRIP_HEIGHT, format="png",
+                       allow_preview=True, interactive=False, object_fit="contain", elem_id=f"{tag}-strip")
+    with gr.Row(equal_height=False):
+        gif = gr.File(label="Animated GIF", height=GIF_BOX_HEIGHT, scale=1, min_width=320, elem_id=f"{tag}-gif")
+        with gr.Column(scale=1, min_width=280):
+            walk_message = gr.Markdown(elem_id=f"{tag}-walk-message")
+    return {"to_seed": to_seed, "frames": frames, "path": path, "walk": walk, "strip": strip, "gif": gif,
+            "walk_message": walk_message}
 
 
 def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = None, style: bool = False) -> Widgets:
@@ -101,14 +119,17 @@ def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = N
         with gr.Column(scale=2, min_width=280):
             picture = gr.Image(label="Picture", type="pil", format="png", height=DISPLAY_SIZE + 40,
                                interactive=False, buttons=["download"], elem_id=f"{tag}-picture")
+            message = gr.Markdown(elem_id=f"{tag}-message")
         with gr.Column(scale=2, min_width=280):
-            grid = gr.Gallery(label="Neighbouring seeds (click one to go there)", columns=3, rows=3,
+            # The title sits above the grid: a gallery's own label floats over its first row.
+            gr.Markdown("**Neighbouring seeds**: click one to go there", elem_id=f"{tag}-grid-title")
+            grid = gr.Gallery(label="Neighbouring seeds", show_label=False, columns=3, rows=3,
                               height=DISPLAY_SIZE + 190, format="png", allow_preview=False, interactive=False,
                               object_fit="contain", elem_id=f"{tag}-grid")
     with gr.Accordion("Walk between two seeds", open=True):
         walk = _walk_controls(tag)
     mixing = mixing_panel(first, tag) if style else None
-    return Widgets(**controls, picture=picture, grid=grid, **walk, mixing=mixing)
+    return Widgets(**controls, picture=picture, message=message, grid=grid, **walk, mixing=mixing)
 
 
 class Handlers:
@@ -127,28 +148,31 @@ class Handlers:
         class_args, noise = (extras[:-1], extras[-1]) if self.noise else (extras, "seed")
         return (self.hooks.classes_of(*class_args) if self.hooks else None), noise
 
-    @user_errors
+    @keep_outputs(3)
     def explore(self, name: str, seed: float, truncation: float, *extras: Any) -> tuple:
-        """The picture of a seed and the 3x3 grid of its neighbouring seeds (one batch)."""
+        """The picture of a seed, the 3x3 grid of its neighbouring seeds (one batch) and a
+        message line; on a wrong value both pictures stay and the line says why."""
         centre = validate.seed(seed)
         seeds = neighbour_seeds(centre)
         classes, noise = self._options(extras)
         images = sample(self.registry.get(name), seeds, truncation, classes, noise)
-        return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds)
+        return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds), ""
 
-    @user_errors
+    @keep_outputs(3)
     def walk(self, name: str, seed_a: float, seed_b: float, frames: float, truncation: float, mode: str,
              *extras: Any) -> tuple:
-        """The pictures on a walk from one seed to another, and the same as a looping GIF."""
+        """The pictures on a walk from one seed to another, the same as a looping GIF, and a message line."""
         a, b = validate.seed(seed_a), validate.seed(seed_b, "To seed")
         classes, noise = self._options(extras)
         pictures = interpolate(self.registry.get(name), a, b, frames, truncation, classes, mode, noise)
         stem = f"{name}-{a}-{b}-{len(pictures)}-{mode}" + ("" if noise == "seed" else f"-{noise}")
-        return [upscale(p, DISPLAY_SIZE // 2) for p in pictures], write_gif(pictures, stem)
+        return [upscale(p, DISPLAY_SIZE // 2) for p in pictures], write_gif(pictures, stem), ""
 
-    def pick(self, seed: float, event: gr.SelectData) -> int:
-        """The seed of the grid cell that was clicked."""
-        return neighbour_seeds(validate.seed(seed))[event.index]
+    @staticmethod
+    def pick(event: gr.SelectData) -> int:
+        """The seed of the grid cell that was clicked, read from its caption: the grid shows the
+        last good seed's neighbours even while the seed box holds a refused value."""
+        return caption_seed(event.value["caption"])
 
     @user_errors
     def on_model(self, name: str) -> Any:
@@ -163,19 +187,23 @@ class Handlers:
 def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]:
     """Connect the widgets' events; returns the page-load event's keyword arguments."""
     extras = [*w.classes, *([w.noise] if w.noise is not None else [])]
-    explore_io = {"fn": handlers.explore, "inputs": [w.model, w.seed, w.psi, *extras], "outputs": [w.picture, w.grid]}
+    explore_io = {"fn": handlers.explore, "inputs": [w.model, w.seed, w.psi, *extras],
+                  "outputs": [w.picture, w.grid, w.message]}
     again = device_event(api_visibility="private", trigger_mode="always_last")  # the same call, not an endpoint
     w.seed.change(**explore_io, **device_event(api_name=f"sample{api_suffix}", trigger_mode="always_last"))
-    w.psi.release(**explore_io, **again)
-    for control in extras:
-        trigger = control.release if isinstance(control, gr.Slider) else control.change
-        trigger(**explore_io, **again)
+    # .change, not .release: a slider releases only on pointer-up or when its number box loses
+    # focus, so typed values, Enter and arrow keys would not redraw.
+    for control in [w.psi, *extras]:
+        control.change(**explore_io, **again)
+    if handlers.hooks and handlers.hooks.wire:
+        handlers.hooks.wire(w.classes)
     w.model.change(handlers.on_model, [w.model], [w.info, *w.classes],
                    api_name=f"model_info{api_suffix}").then(**explore_io, **again)
     w.dice.click(random_seed, None, [w.seed], api_name=f"random_seed{api_suffix}")
-    w.grid.select(handlers.pick, [w.seed], [w.seed], api_visibility="private")
+    w.grid.select(handlers.pick, None, [w.seed], api_visibility="private")
     w.walk.click(handlers.walk, [w.model, w.seed, w.to_seed, w.frames, w.psi, w.path, *extras],
-                 [w.strip, w.gif], **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
+                 [w.strip, w.gif, w.walk_message],
+                 **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
     if w.mixing is not None and w.noise is not None:
         wire_mixing(w.mixing, w.model, w.psi, w.noise, handlers.registry)
     return {**explore_io, "concurrency_id": DEVICE_QUEUE, "api_visibility": "private"}

@@ -18,8 +18,8 @@ from ..checkpoints import Registry
 from ..errors import StudioError
 from ..imaging.convert import upscale
 from ..imaging.files import open_image, to_rgb
-from ..tasks.sketch import edges, sketch_to_image
-from .events import device_event, keep_outputs, upload_image, user_errors
+from ..tasks.sketch import edges, sketch_to_image, takes_hints
+from .events import device_event, keep_outputs, upload_image
 from .interface import Tab, TabContext, TabParts
 from .widgets import model_info, no_models_message
 
@@ -27,6 +27,24 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CANVAS = 384  # px; every stroke uploads the canvas, so it stays small
 OUTPUT = 384
 SEND_TO = "style"  # the tab the result can be sent to
+# Run once on page load: the pad starts with no tool, and a drag on it selects the page's
+# text until the Brush is picked, so pick it whenever the pad appears (its tab renders lazily).
+BRUSH_FIRST_JS = """() => {
+  const arm = () => {
+    const pad = document.querySelector('#sketch-pad');
+    const brush = pad && pad.querySelector('button[aria-label="Brush"]');
+    if (!brush || pad.dataset.brushArmed) return;
+    pad.dataset.brushArmed = '1';
+    brush.click();
+  };
+  new MutationObserver(arm).observe(document.body, {childList: true, subtree: true});
+  arm();
+}"""
+HINT_SATURATION = 32  # a canvas pixel whose channels differ by more than this is a colour hint
+BRUSH_COLOURS = ["#000000", "#e53935", "#fb8c00", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#795548",
+                 "#f48fb1"]  # black draws lines; the others drop colour hints
+HOW_TO_DRAW = ("Draw lines in black. To choose a colour, pick it from the palette button under the brush and "
+               "drop a dot or a short stroke inside the shape: a hint model paints the shape that colour.")
 
 
 def example_drawings() -> list[str]:
@@ -57,29 +75,57 @@ def canvas_picture(value: Any) -> Any:
     return to_rgb(base)
 
 
+def split_hints(picture: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """The canvas as one RGB picture -> (the line drawing, its colour hints as RGBA or None).
+
+    Black and greys are lines; a pixel of any colour (channels further apart than
+    HINT_SATURATION) is a hint, and is whitened in the drawing."""
+    a = np.asarray(picture.convert("RGB"))
+    hint = a.max(axis=2).astype(np.int16) - a.min(axis=2) > HINT_SATURATION  # (H, W)
+    if not hint.any():
+        return picture, None
+    lines = a.copy()
+    lines[hint] = 255
+    hints = np.dstack([a, np.where(hint, 255, 0).astype(np.uint8)])
+    return Image.fromarray(lines), Image.fromarray(hints, "RGBA")
+
+
 class Handlers:
     """The tab's event handlers over `registry`."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    def colour(self, name: str, drawing: dict | None) -> Image.Image:
-        """The core call shared by the live update and the Generate button."""
-        return upscale(sketch_to_image(self.registry.get(name), canvas_picture(drawing)), OUTPUT)
+    def colour(self, name: str, drawing: dict | None) -> tuple[Image.Image, str]:
+        """The core call shared by the live update and the Generate button: the picture and a note."""
+        model = self.registry.get(name)
+        lines, hints = split_hints(canvas_picture(drawing))
+        note = ""
+        if hints is not None and not takes_hints(model):
+            hints, note = None, f"{name} does not take colour hints: it chose the colours itself."
+        return upscale(sketch_to_image(model, lines, hints), OUTPUT), note
 
-    @user_errors
+    @keep_outputs(2)
     def generate(self, name: str, drawing: dict | None) -> tuple:
-        """The drawing coloured in by a sketch model, and a message line."""
-        return self.colour(name, drawing), ""
+        """The drawing coloured in by a sketch model, and a message line (on an error the picture stays)."""
+        return self.colour(name, drawing)
 
     def live_update(self, name: str, drawing: dict | None, live: bool) -> tuple:
-        """After a stroke: the picture if live is on; a problem goes quietly to the message line."""
+        """After a stroke, an example or a tracing: the picture if live is on; a problem goes
+        quietly to the message line and the last picture stays."""
         if not live:
             return gr.skip(), gr.skip()
         try:
-            return self.colour(name, drawing), ""
+            return self.colour(name, drawing)
         except StudioError as exc:  # e.g. an empty canvas after Clear: say so quietly, no toast
-            return None, str(exc)
+            return gr.skip(), str(exc)
+
+    def after_trace(self, name: str, drawing: dict | None, live: bool, message: str) -> tuple:
+        """After a tracing: the live picture and the Undo button, unless the tracing failed
+        (its message line says why)."""
+        if message:
+            return gr.skip(), gr.skip(), gr.update(visible=False)
+        return *self.live_update(name, drawing, live), gr.update(visible=True)
 
     @staticmethod
     @keep_outputs(2)
@@ -88,6 +134,11 @@ class Handlers:
         if photo is None:
             raise StudioError("Upload a photo or picture first.")
         return edges(photo, detail), ""
+
+    @staticmethod
+    def undo(previous: Any) -> tuple:
+        """The canvas as it was before the last tracing, and the Undo button hidden."""
+        return previous, None, gr.update(visible=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +155,9 @@ class Widgets:
     photo: gr.Image
     detail: gr.Slider
     trace: gr.Button
+    undo: gr.Button
+    previous: gr.State  # the canvas before the last tracing
+    examples: gr.Examples | None
 
 
 def _side_column(registry: Registry, names: list[str]) -> dict[str, Any]:
@@ -117,9 +171,10 @@ def _side_column(registry: Registry, names: list[str]) -> dict[str, Any]:
         photo = upload_image(label="Photo", height=180, elem_id="sketch-photo")
         detail = gr.Slider(0, 1, value=0.4, step=0.1, label="Detail")
         trace = gr.Button("Trace its outlines onto the canvas", elem_id="sketch-trace")
+        undo = gr.Button("Undo tracing (bring the drawing back)", visible=False, elem_id="sketch-undo")
     gr.Markdown(model_info(registry.spec(names[0])), elem_id="sketch-info")
     return {"model": model, "live": live, "generate": generate, "send": send, "photo": photo, "detail": detail,
-            "trace": trace}
+            "trace": trace, "undo": undo}
 
 
 def layout(registry: Registry, names: list[str]) -> Widgets:
@@ -128,8 +183,10 @@ def layout(registry: Registry, names: list[str]) -> Widgets:
         with gr.Column(scale=3, min_width=320):
             pad = gr.Sketchpad(label="Draw here", type="pil",
                                image_mode="RGBA", canvas_size=(CANVAS, CANVAS), format="png", layers=False,
-                               brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"),
+                               brush=gr.Brush(default_size=6, colors=BRUSH_COLOURS, default_color="#000000",
+                                              color_mode="defaults"),
                                eraser=gr.Eraser(default_size=24), elem_id="sketch-pad")
+            gr.Markdown(HOW_TO_DRAW, elem_id="sketch-how")
         with gr.Column(scale=3, min_width=320):
             result = gr.Image(label="Picture", type="pil", format="png", interactive=False, height=OUTPUT + 40,
                               buttons=["download"], elem_id="sketch-result")
@@ -137,18 +194,32 @@ def layout(registry: Registry, names: list[str]) -> Widgets:
         with gr.Column(scale=2, min_width=240):
             side = _side_column(registry, names)
     drawings = example_drawings()
+    examples = None
     if drawings:
-        gr.Examples(drawings, inputs=[pad], label="Start from a drawing (held-out OpenMoji line art, CC BY-SA 4.0)",
-                    examples_per_page=12)
-    return Widgets(pad=pad, result=result, message=message, **side)
+        examples = gr.Examples(drawings, inputs=[pad], examples_per_page=12, elem_id="sketch-examples",
+                               label="Start from a drawing (held-out OpenMoji line art, CC BY-SA 4.0)")
+    return Widgets(pad=pad, result=result, message=message, **side, previous=gr.State(), examples=examples)
+
+
+def remember(drawing: Any) -> Any:
+    """The canvas as it is, for the Undo tracing button."""
+    return drawing
 
 
 def wire(w: Widgets, handlers: Handlers) -> None:
-    """Connect the widgets' events: live updates, Generate (/sketch) and tracing (/edges)."""
-    w.pad.change(handlers.live_update, [w.model, w.pad, w.live], [w.result, w.message],
-                 **device_event(api_visibility="private", trigger_mode="always_last", show_progress="minimal"))
+    """Connect the widgets' events: live updates (after a stroke, an example, a tracing or its
+    undoing), Generate (/sketch), and tracing (/edges), which keeps the canvas it replaces for Undo."""
+    live_io = {"fn": handlers.live_update, "inputs": [w.model, w.pad, w.live], "outputs": [w.result, w.message],
+               **device_event(api_visibility="private", trigger_mode="always_last", show_progress="minimal")}
+    w.pad.change(**live_io)
+    if w.examples is not None:  # a canvas set by an example sends no change event
+        w.examples.load_input_event.then(**live_io)
     w.generate.click(handlers.generate, [w.model, w.pad], [w.result, w.message], **device_event(api_name="sketch"))
-    w.trace.click(handlers.trace, [w.photo, w.detail], [w.pad, w.message], api_name="edges")
+    w.trace.click(remember, [w.pad], [w.previous], api_visibility="private", queue=False).then(
+        handlers.trace, [w.photo, w.detail], [w.pad, w.message], api_name="edges").then(
+        handlers.after_trace, [w.model, w.pad, w.live, w.message], [w.result, w.message, w.undo],
+        **device_event(api_visibility="private", show_progress="minimal"))
+    w.undo.click(handlers.undo, [w.previous], [w.pad, w.previous, w.undo], api_visibility="private").then(**live_io)
 
 
 def build(context: TabContext) -> TabParts:
@@ -159,7 +230,8 @@ def build(context: TabContext) -> TabParts:
         return TabParts()
     widgets = layout(context.registry, names)
     wire(widgets, Handlers(context.registry))
-    return TabParts(picture_out=widgets.result, send=widgets.send, send_to=SEND_TO)
+    return TabParts(on_load={"fn": None, "js": BRUSH_FIRST_JS}, picture_out=widgets.result, send=widgets.send,
+                    send_to=SEND_TO)
 
 
 TAB = Tab("sketch", "Sketch to image", build)

@@ -17,6 +17,8 @@ from ..validate import MAX_SEED
 
 DISPLAY_SIZE = 256  # GAN pictures are enlarged to this for the screen
 NEIGHBOURS = 9  # the seed grid: the current seed in the middle of a 3x3
+ICONS = Path(__file__).resolve().parents[2] / "assets" / "icons"
+DICE_ICON = str(ICONS / "dice.svg")  # an SVG, not an emoji: it draws where no emoji font is installed
 
 
 def model_info(spec: Spec) -> str:
@@ -57,8 +59,14 @@ def neighbour_seeds(seed: int) -> list[int]:
 
 
 def gallery(images: list[Image.Image], seeds: list[int]) -> list[tuple[Image.Image, str]]:
-    """Gallery items: each picture enlarged for the grid, captioned with its seed."""
-    return [(upscale(im, DISPLAY_SIZE // 2), f"seed {s}") for im, s in zip(images, seeds)]
+    """Gallery items: each picture enlarged for the grid, captioned with its seed, the number
+    alone (the grid's title says they are seeds) so that ten digits fit a cell."""
+    return [(upscale(im, DISPLAY_SIZE // 2), str(s)) for im, s in zip(images, seeds)]
+
+
+def caption_seed(caption: str) -> int:
+    """The seed a grid caption (made by `gallery`) shows."""
+    return int(caption)
 
 
 def write_gif(frames: list[Image.Image], stem: str) -> str:
