@@ -4,7 +4,8 @@
 
 Serves the app on a loopback port in headless Debian Chromium (Playwright). In the
 two GAN tabs it types seeds and drags the truncation slider, and times each change to
-the new picture in the page. In the "Sketch to image" tab it draws each of six
+the new picture in the page (and, for a style-based model, each 4x4 style-mixing figure
+from the Mix click). In the "Sketch to image" tab it draws each of six
 objects stroke by stroke with the mouse
 on the canvas, as a person would: Brush tool, press, move, release (with --hints, then
 a few colour hints: a brush colour from the palette, a short stroke inside a shape). After every
@@ -141,6 +142,26 @@ def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[
     return times
 
 
+def mixing_latency(page, levels: tuple[str, ...] = ("coarse", "middle", "fine")) -> list[float]:
+    """Seconds from each Mix click (4 seeds x 4 style seeds, one per level) to the new figure, in
+    the Latent explorer, whose picked model must be style-based."""
+    def read() -> str | None:
+        element = page.query_selector("#latent-mix-figure img")
+        return element.get_attribute("src") if element else None
+
+    times = []
+    for level in levels:
+        old = read()
+        page.get_by_label(level).check()
+        t0 = time.monotonic()
+        page.click("#latent-mix")
+        deadline = time.monotonic() + 30
+        while read() == old and time.monotonic() < deadline:
+            time.sleep(0.01)
+        times.append(time.monotonic() - t0)
+    return times
+
+
 def canvas_upload(folder: Path) -> Image.Image:
     """The newest canvas the browser uploaded (RGBA with ink; outputs are RGB), on white."""
     for path in sorted(folder.rglob("*.png"), key=lambda p: p.stat().st_mtime, reverse=True):
@@ -192,6 +213,9 @@ def main() -> None:
                 ms = [round(t * 1000) for t in gan_latency(page, port, tab, prefix)]
                 print(f"{tab}: first move to picture {ms[0]} ms, "
                       f"then median {statistics.median(ms[1:]):.0f} ms, max {max(ms[1:])} ms")
+                if prefix == "latent" and getattr(registry.get(registry.names("latent")[0]), "style_based", False):
+                    ms = [round(t * 1000) for t in mixing_latency(page)]
+                    print(f"Style mixing, 4x4 figure, coarse / middle / fine: {ms} ms")
                 if args.screenshots:
                     page.click(f"#{prefix}-walk")
                     page.wait_for_selector(f"#{prefix}-strip img", timeout=30_000)
