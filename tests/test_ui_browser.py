@@ -56,10 +56,12 @@ def pick_option(page, dropdown, name):
 def test_style_mixing_in_the_latent_explorer(page):
     panel, noise, figure = "#latent-mixing", "#latent-noise", "#latent-mix-figure img"
     assert not page.locator(panel).is_visible() and not page.locator(noise).is_visible()  # a DCGAN is picked
+    assert page.locator("#latent-path").is_visible()
     first = src(page, "#latent-picture img")
     pick_option(page, "#latent-model", "tiny-style")
     page.wait_for_selector(panel, state="visible", timeout=15_000)
     assert page.locator(noise).is_visible()
+    assert not page.locator("#latent-path").is_visible()  # a style-based walk goes straight in w
     styled = wait_for_change(lambda: src(page, "#latent-picture img"), first)  # the style model's picture
 
     pick_option(page, "#latent-noise", "none")  # a new noise mode redraws the picture

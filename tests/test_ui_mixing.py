@@ -46,8 +46,8 @@ def test_the_panel_is_shown_for_a_style_model(tmp_path):
 
 def test_picking_a_model_shows_or_hides_the_panel(registry):
     handlers = MixHandlers(registry)
-    assert [u["visible"] for u in handlers.on_model("tiny-style")] == [True, True]
-    assert [u["visible"] for u in handlers.on_model("tiny-latent")] == [False, False]
+    assert [u["visible"] for u in handlers.on_model("tiny-style")] == [True, True, False]  # noise, panel, path
+    assert [u["visible"] for u in handlers.on_model("tiny-latent")] == [False, False, True]
 
 
 def test_the_class_conditional_tab_is_unchanged(registry):

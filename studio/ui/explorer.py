@@ -21,7 +21,7 @@ from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolat
 from ..validate import MAX_SEED
 from .events import DEVICE_QUEUE, device_event, keep_outputs, user_errors
 from .interface import TabParts
-from .mixing import MixWidgets, mixing_panel, noise_dropdown, wire_mixing
+from .mixing import MixWidgets, mixing_panel, noise_dropdown, style_based, wire_mixing
 from .widgets import (DICE_ICON, DISPLAY_SIZE, caption_seed, gallery, model_info, neighbour_seeds,
                       no_models_message, random_seed, write_gif)
 
@@ -90,14 +90,15 @@ def seed_box(label: str, value: int, elem_id: str, scale: int | None = None) -> 
                      elem_id=elem_id)
 
 
-def _walk_controls(tag: str) -> dict[str, Any]:
+def _walk_controls(tag: str, straight: bool = False) -> dict[str, Any]:
     """The walk accordion's contents: target seed, frames, path, button, strip, GIF and message line.
     The strip has the accordion's width, so that every frame shows (10 across); the GIF's box
     is wide enough for its file name."""
     with gr.Row():
         to_seed = seed_box("To seed", 1, f"{tag}-to-seed")
         frames = gr.Slider(2, min(32, MAX_FRAMES), value=10, step=1, label="Frames")
-        path = gr.Radio(["slerp", "lerp"], value="slerp", label="Path", info="slerp stays on the Gaussian shell")
+        path = gr.Radio(["slerp", "lerp"], value="slerp", label="Path", info="slerp stays on the Gaussian shell",
+                        visible=not straight, elem_id=f"{tag}-path")  # (a style-based model walks straight in w)
         walk = gr.Button("Walk", variant="primary", elem_id=f"{tag}-walk")
     strip = gr.Gallery(label="Walk", show_label=False, columns=10, height=STRIP_HEIGHT, format="png",
                        allow_preview=True, interactive=False, object_fit="contain", elem_id=f"{tag}-strip")
@@ -127,7 +128,7 @@ def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = N
                               height=DISPLAY_SIZE + 190, format="png", allow_preview=False, interactive=False,
                               object_fit="contain", elem_id=f"{tag}-grid")
     with gr.Accordion("Walk between two seeds", open=True):
-        walk = _walk_controls(tag)
+        walk = _walk_controls(tag, straight=style and style_based(first))
     mixing = mixing_panel(first, tag) if style else None
     return Widgets(**controls, picture=picture, message=message, grid=grid, **walk, mixing=mixing)
 
@@ -205,7 +206,7 @@ def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]
                  [w.strip, w.gif, w.walk_message],
                  **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
     if w.mixing is not None and w.noise is not None:
-        wire_mixing(w.mixing, w.model, w.psi, w.noise, handlers.registry)
+        wire_mixing(w.mixing, w.model, w.psi, w.noise, w.path, handlers.registry)
     return {**explore_io, "concurrency_id": DEVICE_QUEUE, "api_visibility": "private"}
 
 

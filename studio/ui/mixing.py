@@ -88,14 +88,17 @@ class MixHandlers:
 
     @user_errors
     def on_model(self, name: str) -> tuple:
-        """Show the noise dropdown and the panel for a style-based model, hide them for others."""
+        """Show the noise dropdown and the panel for a style-based model, hide them for others;
+        the walk's slerp/lerp choice the other way round (a style-based walk goes straight in w)."""
         shown = style_based(self.registry.spec(name))
-        return gr.update(visible=shown), gr.update(visible=shown)
+        return gr.update(visible=shown), gr.update(visible=shown), gr.update(visible=not shown)
 
 
-def wire_mixing(w: MixWidgets, model: gr.Dropdown, psi: gr.Slider, noise: gr.Dropdown, registry: Registry) -> None:
-    """Connect the panel: the model dropdown shows or hides it (and `noise`); Mix is `/style_mix`."""
+def wire_mixing(w: MixWidgets, model: gr.Dropdown, psi: gr.Slider, noise: gr.Dropdown, path: gr.Radio,
+                registry: Registry) -> None:
+    """Connect the panel: the model dropdown shows or hides it (and `noise`, and the walk's `path`
+    the other way round); Mix is `/style_mix`."""
     handlers = MixHandlers(registry)
-    model.change(handlers.on_model, [model], [noise, w.panel], api_visibility="private")
+    model.change(handlers.on_model, [model], [noise, w.panel, path], api_visibility="private")
     w.mix.click(handlers.mix, [model, w.seeds, w.style_seeds, w.levels, psi, noise], [w.figure, w.message],
                 **device_event(api_name="style_mix"))
