@@ -22,6 +22,7 @@ from PIL import Image
 
 from ..imaging.files import open_rgba
 from ..models.pix2pix import HINT_CHANNELS
+
 OPAQUE = 128  # alpha from which a (scaled) hint pixel counts
 WHITE = 235  # a target pixel with every channel above this is background, not a region to colour
 LINE = 128  # a sketch pixel darker than this is a line
@@ -76,8 +77,8 @@ def _stamp(spot: torch.Tensor, y: int, x: int, radius: int) -> None:
     spot[y0:y1, x0:x1] |= disc[y0 - y + radius:y1 - y + radius, x0 - x + radius:x1 - x + radius]
 
 
-def _stroke(regions: torch.Tensor, blurred: torch.Tensor, start: tuple[int, int], gen: torch.Generator
-            ) -> list[tuple[float, float]]:
+def _stroke(regions: torch.Tensor, blurred: torch.Tensor, start: tuple[int, int], gen: torch.Generator | None
+            ) -> list[tuple[int, int]]:
     """Points of a short straight stroke from `start`, ending where it would leave the start's colour."""
     angle = torch.rand((), generator=gen).item() * 2 * math.pi
     length = 4 + torch.randint(0, 13, (), generator=gen).item()
