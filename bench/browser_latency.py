@@ -36,7 +36,9 @@ sys.path.insert(0, str(REPO))
 
 from studio import Registry  # noqa: E402
 from studio.imaging.convert import grid  # noqa: E402
-from tests.browser_util import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser_util import CHROMIUM, CHROMIUM_ARGS, src  # noqa: E402
+
+RESULT = "#sketch-result img"  # the sketch tab's picture
 
 Stroke = list[tuple[float, float]]  # points in [0, 1] canvas coordinates
 
@@ -101,19 +103,15 @@ def stroke(page, box: dict, points: Stroke) -> None:
     page.mouse.up()
 
 
-def result_src(page) -> str | None:
-    element = page.query_selector("#sketch-result img")
-    return element.get_attribute("src") if element else None
-
-
-def wait_new(page, old: str | None, timeout: float = 30.0) -> str:
+def wait_new(page, selector: str, old: str | None, timeout: float = 30.0) -> str | None:
+    """The src of `selector`'s picture once it differs from `old`; None if it has not within `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        src = result_src(page)
-        if src and src != old:
-            return src
+        new = src(page, selector)
+        if new and new != old:
+            return new
         time.sleep(0.01)
-    raise TimeoutError("the picture did not change after the stroke")
+    return None
 
 
 def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[float]:
@@ -123,10 +121,9 @@ def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[
     page.get_by_role("tab", name=tab).click()
     picture = f"#{prefix}-picture img"
     page.wait_for_selector(picture, timeout=60_000)
-    read = lambda: (page.query_selector(picture) or page).get_attribute("src")  # noqa: E731
     times = []
     for i in range(moves):
-        old = read()
+        old = src(page, picture)
         t0 = time.monotonic()
         if i % 2 == 0:
             page.fill(f"#{prefix}-seed input", str(100 + i))
@@ -135,9 +132,7 @@ def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[
             slider = page.locator(f"#{prefix}-psi input[type=range]")
             slider.fill(str(round(0.3 + 0.08 * i, 2)))
             slider.dispatch_event("pointerup")
-        deadline = time.monotonic() + 30
-        while read() == old and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_new(page, picture, old)
         times.append(time.monotonic() - t0)
     return times
 
@@ -145,19 +140,14 @@ def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[
 def mixing_latency(page, levels: tuple[str, ...] = ("coarse", "middle", "fine")) -> list[float]:
     """Seconds from each Mix click (4 seeds x 4 style seeds, one per level) to the new figure, in
     the Latent explorer, whose picked model must be style-based."""
-    def read() -> str | None:
-        element = page.query_selector("#latent-mix-figure img")
-        return element.get_attribute("src") if element else None
-
+    figure = "#latent-mix-figure img"
     times = []
     for level in levels:
-        old = read()
+        old = src(page, figure)
         page.get_by_label(level).check()
         t0 = time.monotonic()
         page.click("#latent-mix")
-        deadline = time.monotonic() + 30
-        while read() == old and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_new(page, figure, old)
         times.append(time.monotonic() - t0)
     return times
 
@@ -228,18 +218,20 @@ def main() -> None:
                 page.click('#sketch-pad button[aria-label="Brush"]')
                 canvas = page.locator("#sketch-pad canvas").first
                 box = canvas.bounding_box()
-                src = result_src(page)
+                result = src(page, RESULT)
                 hints = HINTS[name] if args.hints else []
                 for colour, points in [(None, points) for points in strokes] + hints:
                     if colour:
                         pick_colour(page, colour)
                     stroke(page, box, points)
                     t0 = time.monotonic()
-                    src = wait_new(page, src)
+                    result = wait_new(page, RESULT, result)
+                    if result is None:
+                        raise TimeoutError("the picture did not change after the stroke")
                     latencies.append(time.monotonic() - t0)
                 name = f"{name}-hints" if args.hints else name
                 canvas_upload(uploads).save(out / f"{name}-sketch.png")
-                body = page.request.get(src if src.startswith("http") else f"http://127.0.0.1:{port}{src}").body()
+                body = page.request.get(result if result.startswith("http") else f"http://127.0.0.1:{port}{result}").body()
                 (out / f"{name}-result.png").write_bytes(body)
                 sketches.append(Image.open(out / f"{name}-sketch.png").convert("RGB").resize((192, 192)))
                 results.append(Image.open(out / f"{name}-result.png").convert("RGB").resize((192, 192)))

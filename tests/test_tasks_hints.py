@@ -30,7 +30,8 @@ def dot(size=384, centre=(160, 200), colour=(230, 40, 40, 255), radius=8):
 def test_hints_go_where_their_drawing_goes():
     drawing = circle_drawing()
     lines, placement = place_sketch(drawing, 128)
-    x = place_hints(dot(), placement, drawing.size, 128)[0]  # (4, S, S)
+    assert placement.source == drawing.size
+    x = place_hints(dot(), placement, 128)[0]  # (4, S, S)
     ys, xs = np.nonzero(x[3].numpy())
     ink = np.asarray(lines.convert("L")) < 128
     iy, ix = np.nonzero(ink)
@@ -43,7 +44,7 @@ def test_hints_go_where_their_drawing_goes():
 
 
 def test_a_placement_is_a_scale_and_a_shift():
-    x = place_hints(dot(size=64, centre=(10, 20), radius=2), Placement(0.5, 3.0, 7.0), (64, 64), 32)[0]
+    x = place_hints(dot(size=64, centre=(10, 20), radius=2), Placement(0.5, 3.0, 7.0, (64, 64)), 32)[0]
     ys, xs = np.nonzero(x[3].numpy())
     assert abs(xs.mean() - 8) <= 1 and abs(ys.mean() - 17) <= 1
 

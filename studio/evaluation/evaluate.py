@@ -201,7 +201,8 @@ def evaluate_pix2pix(model: torch.nn.Module, spec: Spec, data: Path) -> dict:
     # training pen, re-centred (prepare_sketch). No pixel targets line up any more, so FD only.
     stroke = trained_stroke(spec.raw)
     app_inputs = torch.cat([model_input(Image.fromarray(s.permute(1, 2, 0).numpy()), spec.image_size, stroke,
-                                        with_hints=takes_hints(model)) for s in heldout.sketches])  # (N, 3, S, S) uint8 -> (N, 3, S, S) in [-1, 1]
+                                        with_hints=takes_hints(model))
+                            for s in heldout.sketches])  # (N, 3, S, S) uint8 -> (N, 3 or 7, S, S) in [-1, 1]
     app_outputs = torch.cat([model(app_inputs[i:i + 32].to(device)).cpu() for i in range(0, len(app_inputs), 32)])
     net = load_efficientnet_lite0()
     f_out, f_held = features(outputs, net), features(heldout.pictures, net)

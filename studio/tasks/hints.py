@@ -30,11 +30,13 @@ LINE = 128  # a sketch pixel darker than this is a line
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a drawing went in the model's frame: model (x, y) = drawing (x, y) * scale + (dx, dy)."""
+    """Where a drawing of `source` (width, height) went in the model's frame:
+    model (x, y) = drawing (x, y) * scale + (dx, dy)."""
 
     scale: float
     dx: float
     dy: float
+    source: tuple[int, int]
 
 
 def hint_input(rgb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -47,12 +49,12 @@ def no_hints(batch: int, size: int) -> torch.Tensor:
     return torch.zeros(batch, HINT_CHANNELS, size, size)
 
 
-def place_hints(value: Any, placement: Placement, drawing_size: tuple[int, int], size: int) -> torch.Tensor:
+def place_hints(value: Any, placement: Placement, size: int) -> torch.Tensor:
     """A hint picture (RGBA, the drawing's size) moved and scaled like its drawing -> (1, 4, size, size)."""
     hints = open_rgba(value, "hint picture")
-    if hints.size != drawing_size:
+    if hints.size != placement.source:
         raise ValueError(f"The hint picture is {hints.size[0]}x{hints.size[1]} pixels; it must be the drawing's "
-                         f"size, {drawing_size[0]}x{drawing_size[1]}.")
+                         f"size, {placement.source[0]}x{placement.source[1]}.")
     w, h = (max(1, round(side * placement.scale)) for side in hints.size)
     scaled = hints.resize((w, h), Image.BOX)  # (Pillow averages RGBA premultiplied: no dark fringes)
     frame = Image.new("RGBA", (size, size), (0, 0, 0, 0))

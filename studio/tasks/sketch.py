@@ -112,7 +112,7 @@ def place_sketch(value: Any, size: int, stroke_px: float | None = None) -> tuple
     # drawing px -> square (- corner) -> work (* zoom) -> skeleton square (- corner2) -> frame (* scale + offset)
     zoom = work / square.shape[0]
     placement = Placement(float(zoom * scale), float((-corner[1] * zoom - corner2[1]) * scale + offset),
-                          float((-corner[0] * zoom - corner2[0]) * scale + offset))
+                          float((-corner[0] * zoom - corner2[0]) * scale + offset), (mask.shape[1], mask.shape[0]))
     lines = np.zeros((size, size), dtype=np.uint8)
     lines[np.round(ys * scale).astype(int) + offset, np.round(xs * scale).astype(int) + offset] = 255
     # 3. Redraw with a pen of the training stroke width, anti-aliased like the training renders.
@@ -140,7 +140,7 @@ def model_input(sketch: Any, size: int, stroke_px: float | None = None, hints: A
     if hints is None:
         return torch.cat([x, no_hints(1, size)], dim=1)
     try:
-        return torch.cat([x, place_hints(hints, placement, open_image(sketch, "drawing")[0].size, size)], dim=1)
+        return torch.cat([x, place_hints(hints, placement, size)], dim=1)
     except ValueError as exc:
         raise StudioError(str(exc)) from None
 

@@ -149,9 +149,11 @@ def init_generator(folder: str | Path, g: nn.Module, g_ema: nn.Module, info: dic
     spec = read_spec(Path(folder))
     state = load_model(spec).state_dict()  # the registry's strict, checked load; fp16 on disk -> fp32
     if spec.arch != getattr(g, "arch_name", None) or spec.arch_args != g.arch_args:
-        try:  # a generator that can start from another shape (e.g. a sketch model gaining hints)
-            state = g.adapt_state(state, spec.arch_args) if spec.arch == getattr(g, "arch_name", None) else None
-        except (AttributeError, ValueError):
+        # A generator may start from another shape of its arch (e.g. a sketch model gaining hints).
+        adapt = getattr(g, "adapt_state", None) if spec.arch == getattr(g, "arch_name", None) else None
+        try:
+            state = adapt(state, spec.arch_args) if adapt else None
+        except ValueError:
             state = None
         if state is None:
             raise StudioError(f"--init-from {folder}: it is {spec.arch} {spec.arch_args}, this run builds "
