@@ -31,6 +31,9 @@ LOSSES = {
     "ns+r1": ["--r1", "0.1"],
     # WGAN-GP with its paper's optimiser (Gulrajani et al.: Adam 1e-4, betas (0, 0.9)).
     "wgan-gp-paper": ["--loss", "wgan-gp", "--d-norm", "none", "--lr", "1e-4", "--beta1", "0", "--beta2", "0.9"],
+    # One critic step per generator step, from each initialisation of G (wgan-gp's default is torch).
+    "wgan-gp-1": ["--loss", "wgan-gp", "--d-norm", "none", "--n-critic", "1"],
+    "wgan-gp-1-dcgan-init": ["--loss", "wgan-gp", "--d-norm", "none", "--n-critic", "1", "--g-init", "dcgan"],
 }
 SCHEDULES = {"constant": [], "cosine": ["--lr-schedule", "cosine"]}
 

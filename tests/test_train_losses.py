@@ -113,3 +113,21 @@ def test_tensorboard_events_and_the_diversity_log(tmp_path):
     assert "samples" in events.Tags()["images"]
     rows = [json.loads(line) for line in (tmp_path / "runs" / "board" / "losses.jsonl").read_text().splitlines()]
     assert any("diversity" in row for row in rows) and (tmp_path / "runs" / "board" / "diversity.png").exists()
+
+
+def test_wgan_gp_starts_its_generator_where_first_pictures_differ():
+    """Under N(0, 0.02) the first pictures are nearly equal, so a WGAN critic's gradient at them is nearly
+    one vector and G learns only the mean picture: wgan-gp starts G from PyTorch's initialisation."""
+    from studio.models import build
+    from studio.models.dcgan import init_torch_default
+
+    wgan = GanConfig(data="d", name="n", loss="wgan-gp", d_norm="none")
+    assert wgan.g_init == "torch" and GanConfig(data="d", name="n").g_init == "dcgan"
+    assert GanConfig(data="d", name="n", loss="wgan-gp", d_norm="none", g_init="dcgan").g_init == "dcgan"
+    torch.manual_seed(0)
+    g, z = build("dcgan", {"width": 8, "z_dim": 16}), torch.randn(16, 16)
+    with torch.no_grad():
+        before = g(z).std(dim=0).mean()  # (3, 64, 64) spread over the batch, averaged
+        init_torch_default(g)
+        after = g(z).std(dim=0).mean()
+    assert after > 2.5 * before

@@ -39,6 +39,14 @@ def _init_dcgan(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def init_torch_default(module: nn.Module) -> None:
+    """PyTorch's own initialisation of every convolution and linear layer (Kaiming-uniform, a = sqrt(5)):
+    its output layer starts several times larger than under N(0, 0.02), so the first pictures already differ."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            m.reset_parameters()
+
+
 def _up(cin: int, cout: int, mode: str) -> nn.Module:
     """x2 upsampling convolution: transposed 4x4 (DCGAN) or nearest + 3x3 (fewer checkerboards)."""
     if mode == "deconv":

@@ -21,6 +21,7 @@ from ..data.folder import load_folder
 from ..errors import StudioError
 from ..imaging.convert import from_uint8, grid, to_pil
 from ..models import build
+from ..models.dcgan import init_torch_default
 from .augment import diff_augment
 from .distributed import Placement
 from .losses import R1_INTERVAL, d_loss, g_loss, gradient_penalty, r1_penalty
@@ -150,6 +151,8 @@ class GanTrainer(Trainer):
             self.d_args.update({"twin": True} if cfg.twin_loss > 0 else {})
         # channels-last suits these convolutions on the CPU (bench/train_throughput.py).
         self.g = build(self.kind, g_args).to(place.device, memory_format=torch.channels_last)
+        if cfg.g_init == "torch":
+            init_torch_default(self.g)
         self.d = build(f"{self.kind}-d", self.d_args).to(place.device, memory_format=torch.channels_last)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
 

@@ -124,6 +124,9 @@ class GanConfig(TrainConfig):
     beta2: float = knob(0.999, "Adam beta2 of both networks", lo=0, hi=0.9999, what="beta2", old=0.999)
     loss: str = knob("ns", "ns (non-saturating logistic), hinge, or wgan-gp (Wasserstein with gradient penalty; "
                      "its critic has no batch norm)", choices=LOSSES, old="ns")
+    g_init: str | None = knob(None, "initial weights of G: dcgan (N(0, 0.02), the DCGAN paper) or torch (PyTorch's "
+                              "defaults; a WGAN-GP critic cannot tell nearly equal first pictures apart) (default: torch "
+                              "for wgan-gp, else dcgan)", choices=("dcgan", "torch"), old="dcgan")
     gp_weight: float = knob(10.0, "wgan-gp: weight of the gradient penalty", lo=0, what="The gradient penalty weight",
                             old=10.0, metavar="WEIGHT")
     n_critic: int | None = knob(None, "discriminator steps per generator step (default: 5 for wgan-gp, else 1)",
@@ -173,6 +176,8 @@ class GanConfig(TrainConfig):
             raise StudioError(f"The learning rate must be above 0, not {self.lr}.")
         if self.n_critic is None:
             self.n_critic = 5 if self.loss == "wgan-gp" else 1
+        if self.g_init is None:
+            self.g_init = "torch" if self.loss == "wgan-gp" else "dcgan"
         if self.loss == "wgan-gp" and self.d_norm == "bn":
             raise StudioError("A WGAN-GP critic has no batch norm (the penalty is per picture): use --d-norm sn or none.")
         if self.lr_schedule == "step" and not self.lr_step:
@@ -241,6 +246,8 @@ class StyleGanConfig(GanConfig):
     r1: float = knob(0.05, "R1 penalty weight gamma on real pictures, applied lazily every 16 discriminator "
                      "steps; 0 for none", lo=0, what="The R1 weight", metavar="GAMMA")
     d_norm: str | None = knob("none", "the residual discriminator has no normalisation", flag="", choices=("none",))
+    g_init: str | None = knob("equalised", "the style generator's own initialisation: N(0, 1), scaled at run time",
+                              flag="", choices=("equalised",), old="equalised")
 
 
 CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "stylegan": StyleGanConfig,
