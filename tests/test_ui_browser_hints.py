@@ -2,6 +2,7 @@
 palette colours with the mouse, and what reaches the hint model."""
 
 import io
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -59,6 +60,18 @@ def loaded_page_without_gans(url, tmp_path):
         pw.stop()
 
 
+def next_call(seen, has, timeout: float = 20.0):
+    """The first recorded call whose hints (an RGBA array) satisfy `has`, waited for: a stroke can
+    send the canvas more than once, so a changed picture does not mean the last stroke arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for drawing, hints in list(seen):
+            if hints is not None and has(np.asarray(hints)):
+                return drawing, hints
+        time.sleep(0.1)
+    raise AssertionError(f"no call with the expected hints in {timeout} s ({len(seen)} calls)")
+
+
 def pick_colour(page, colour):
     page.click('#sketch-pad button[aria-label="Color"]')
     page.click(f'#sketch-pad button.color[style*="{colour}"]')
@@ -76,12 +89,12 @@ def test_hints_in_two_colours_reach_the_model_where_they_were_dropped(calls, tmp
         plain = src(page, "#sketch-result img")
         pick_colour(page, RED)
         draw(page, [(0.33, 0.48), (0.37, 0.52)])  # a short red stroke in the left half
-        red = wait_for_change(lambda: src(page, "#sketch-result img"), plain, timeout=20)
+        next_call(seen, lambda a: a[:, : a.shape[1] // 2, 3].any())
         pick_colour(page, BLUE)
         draw(page, [(0.63, 0.48), (0.67, 0.52)])  # a blue one in the right half
-        wait_for_change(lambda: src(page, "#sketch-result img"), red, timeout=20)
+        drawing, hints = next_call(seen, lambda a: a[:, a.shape[1] // 2:, 3].any())
+        wait_for_change(lambda: src(page, "#sketch-result img"), plain, timeout=20)
         save_screenshot(page, "browser-sketch-hints")
-    drawing, hints = seen[-1]
     a = np.asarray(hints)  # RGBA, the canvas' size; opaque where a hint is
     ys, xs = np.nonzero(a[..., 3])
     w = a.shape[1]
@@ -119,10 +132,20 @@ def test_the_shipped_hint_model_paints_each_half_its_hints_colour(tmp_path):
         for colour, x in ((RED, 0.35), (BLUE, 0.65)):
             pick_colour(page, colour)
             draw(page, [(x - 0.03, 0.5), (x + 0.03, 0.5)])
+        # A stroke can send the canvas more than once: wait for the picture the last one makes.
+        deadline = time.monotonic() + 30
+        while True:
             before = wait_for_change(lambda: src(page, "#sketch-result img"), before, timeout=30)
+            left, right = half_colours(page, before)
+            if (left[0] > left[2] + 40 and right[2] > right[0] + 40) or time.monotonic() > deadline:
+                break
         save_screenshot(page, "browser-sketch-hints-shipped")
-        picture = np.asarray(Image.open(io.BytesIO(page.request.get(before).body())).convert("RGB"), dtype=float)
+    assert left[0] > left[2] + 40 and right[2] > right[0] + 40, (left, right)  # red left, blue right
+
+
+def half_colours(page, url: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean RGB of the picture's left and right halves, middle third, away from the dividing line."""
+    picture = np.asarray(Image.open(io.BytesIO(page.request.get(url).body())).convert("RGB"), dtype=float)
     h, w, _ = picture.shape
     middle = picture[h // 3:2 * h // 3]
-    left, right = middle[:, w // 4:w // 2 - 8].mean((0, 1)), middle[:, w // 2 + 8:3 * w // 4].mean((0, 1))
-    assert left[0] > left[2] + 40 and right[2] > right[0] + 40, (left, right)  # red left, blue right
+    return middle[:, w // 4:w // 2 - 8].mean((0, 1)), middle[:, w // 2 + 8:3 * w // 4].mean((0, 1))
