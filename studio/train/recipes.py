@@ -126,7 +126,8 @@ class GanConfig(TrainConfig):
                      "its critic has no batch norm)", choices=LOSSES, old="ns")
     g_init: str | None = knob(None, "initial weights of G: dcgan (N(0, 0.02), the DCGAN paper) or torch (PyTorch's "
                               "defaults: the first pictures differ more, and a WGAN-GP critic pushes nearly equal "
-                              "pictures all one way) (default: torch for wgan-gp, else dcgan)", choices=("dcgan", "torch"), old="dcgan")
+                              "pictures all one way) (default: torch for wgan-gp, else dcgan)",
+                              choices=("dcgan", "torch"), old="dcgan")
     gp_weight: float = knob(10.0, "wgan-gp: weight of the gradient penalty", lo=0, what="The gradient penalty weight",
                             old=10.0, metavar="WEIGHT")
     n_critic: int | None = knob(None, "discriminator steps per generator step (default: 5 for wgan-gp, else 1)",
