@@ -48,7 +48,8 @@ def main() -> None:
         r = evaluate_gan(g, spec, splits)
         print(f"{label}: FD {r['fd']} (floor {r['fd_floor_train_vs_heldout']}), KID {r['kid']}, "
               f"distinct {r['grid_distinct_of_64']} of 64", flush=True)
-    noise = [round(float(layer.noise_strength), 3) for layer in model.layers]
+    noise = [round(float(layer.noise_strength), 3) if layer.noise_strength is not None else None
+             for layer in model.layers]
     print(f"noise strengths per layer ({', '.join(map(str, model.resolutions[:-1]))} px): {noise}")
 
 

@@ -8,6 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from studio import Registry, sample
+from studio.errors import StudioError
 from studio.models import build
 from studio.models.stylegan import MappingNetwork, ModulatedConv
 from studio.train.gan import train_gan
@@ -27,6 +28,23 @@ def test_mapping_and_synthesis_shapes():
     assert g.resolutions == (4, 8, 8, 16, 16, 32, 32, 32)
     noise = [torch.randn(1, *s) for s in g.noise_shapes()]
     assert g.synthesis(ws, noise).shape == (5, 3, 32, 32)
+
+
+def test_noise_only_from_its_resolution_up():
+    torch.manual_seed(0)
+    g = build("stylegan", {**TINY, "noise_from": 16}).eval()
+    assert [layer.noise_strength is not None for layer in g.layers] == [False, False, False, True, True, True, True]
+    assert build("stylegan", TINY).layers[0].noise_strength is not None  # the default: every layer, as before
+    with torch.no_grad():
+        for layer in g.layers[3:]:
+            layer.noise_strength.fill_(0.5)
+        ws = g.ws(torch.randn(2, 8))
+        noise = [torch.randn(1, *s) for s in g.noise_shapes()]
+        picture = g.synthesis(ws, noise)
+        coarse = [torch.randn_like(n) if n.shape[-1] < 16 else n for n in noise]
+        fine = [torch.randn_like(n) if n.shape[-1] == 32 else n for n in noise]
+        assert torch.equal(g.synthesis(ws, coarse), picture)  # 4-8 px layers ignore their maps
+        assert not torch.allclose(g.synthesis(ws, fine), picture)
 
 
 def test_demodulation_keeps_unit_output_variance():
@@ -75,6 +93,13 @@ def test_a_resumed_run_takes_exactly_the_same_steps(tmp_path):
     for key in a:
         if key != "rng.torch":
             assert torch.equal(a[key], b[key]), key
+
+
+def test_resuming_with_other_networks_names_the_flags_to_give(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "run", noise_from=4), max_images=8)
+    with pytest.raises(StudioError, match=r"--noise-from 4 \(not 32\)"):
+        train_gan(config(tmp_path, data, "run"), resume=True, max_images=16)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU here")

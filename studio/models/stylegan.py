@@ -5,9 +5,10 @@ Generator: a mapping network z -> w (pixel-normalised z, fully connected layers 
 hundredth of the learning rate), then a synthesis network from a learned 4x4 constant to
 the picture. Every layer takes its own w (so layers can take different ones: style
 mixing), which scales the layer's input channels (modulation); the convolution's output is
-divided by its expected scale (demodulation), per-pixel noise adds stochastic detail, and
-each resolution adds its RGB to the upsampled picture so far (skip outputs). Truncation
-moves w towards `w_avg`, the running mean of w kept while training.
+divided by its expected scale (demodulation), per-pixel noise adds stochastic detail (in the
+layers from `noise_from` px up; StyleGAN2 has it in all), and each resolution adds its RGB
+to the upsampled picture so far (skip outputs). Truncation moves w towards `w_avg`, the
+running mean of w kept while training.
 
 The convolutions modulate activations rather than weights (StyleGAN2's non-fused path):
 the same result, with plain convolutions, which the CPU runs fastest. All weights use
@@ -101,17 +102,18 @@ class ModulatedConv(nn.Module):
 
 
 class StyleLayer(nn.Module):
-    """Modulated convolution, per-pixel noise (a learned strength per layer), bias, leaky ReLU."""
+    """Modulated convolution, per-pixel noise (a learned strength per layer; a layer built
+    without noise ignores its map), bias, leaky ReLU."""
 
-    def __init__(self, cin: int, cout: int, w_dim: int, up: bool = False):
+    def __init__(self, cin: int, cout: int, w_dim: int, up: bool = False, noise: bool = True):
         super().__init__()
         self.conv = ModulatedConv(cin, cout, 3, w_dim, up=up)
-        self.noise_strength = nn.Parameter(torch.zeros(()))
+        self.noise_strength = nn.Parameter(torch.zeros(())) if noise else None
         self.bias = nn.Parameter(torch.zeros(cout))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         x = self.conv(x, w)
-        if noise is not None:  # (B or 1, 1, H, W)
+        if noise is not None and self.noise_strength is not None:  # (B or 1, 1, H, W)
             x = x + self.noise_strength * noise
         return lrelu(x + self.bias[None, :, None, None])
 
@@ -142,7 +144,7 @@ class StyleGenerator(nn.Module):
     style_based = True
 
     def __init__(self, z_dim: int = 128, w_dim: int = 128, width: int = 32, image_size: int = 64,
-                 mapping_layers: int = 4, channels: int = 3):
+                 mapping_layers: int = 4, channels: int = 3, noise_from: int = 4):
         super().__init__()
         if image_size < 8 or image_size & (image_size - 1):
             raise ValueError(f"image_size must be a power of two of at least 8, got {image_size}")
@@ -151,9 +153,13 @@ class StyleGenerator(nn.Module):
         ch = channels_at(width, image_size)
         sizes = sorted(ch)
         self.const = nn.Parameter(torch.randn(1, ch[4], 4, 4))
-        layers, rgbs, resolutions = [StyleLayer(ch[4], ch[4], w_dim)], [ToRGB(ch[4], w_dim, channels)], [4]
+        # Noise only from `noise_from` px up: at 4-16 px a little noise moves whole shapes.
+        layers = [StyleLayer(ch[4], ch[4], w_dim, noise=noise_from <= 4)]
+        rgbs, resolutions = [ToRGB(ch[4], w_dim, channels)], [4]
         for lo, hi in zip(sizes, sizes[1:]):
-            layers += [StyleLayer(ch[lo], ch[hi], w_dim, up=True), StyleLayer(ch[hi], ch[hi], w_dim)]
+            noisy = noise_from <= hi
+            layers += [StyleLayer(ch[lo], ch[hi], w_dim, up=True, noise=noisy),
+                       StyleLayer(ch[hi], ch[hi], w_dim, noise=noisy)]
             rgbs.append(ToRGB(ch[hi], w_dim, channels))
             resolutions += [hi, hi]
         self.layers, self.rgbs = nn.ModuleList(layers), nn.ModuleList(rgbs)
@@ -166,7 +172,8 @@ class StyleGenerator(nn.Module):
         return len(self.resolutions)
 
     def noise_shapes(self) -> list[tuple[int, int, int]]:
-        """The (1, H, W) shape of each layer's noise input."""
+        """The (1, H, W) shape of each layer's noise input (drawn for every layer, so that a seed's
+        maps do not depend on which layers use theirs)."""
         return [(1, r, r) for r in self.resolutions[:-1]]
 
     def ws(self, z: torch.Tensor, psi: float = 1.0) -> torch.Tensor:

@@ -239,6 +239,8 @@ class StyleGanConfig(GanConfig):
     w_dim: int = knob(128, "size of w, the style vector", lo=1, hi=4096, what="w size")
     mapping_layers: int = knob(4, "fully connected layers of the mapping network z -> w", lo=1, hi=16,
                                what="Mapping layers")
+    noise_from: int = knob(32, "smallest resolution (px) whose layers take per-pixel noise; 4: every layer, as "
+                           "in StyleGAN2", lo=4, hi=4096, what="The noise resolution", old=4, metavar="PX")
     mix_prob: float = knob(0.9, "share of training pictures that take a second latent's styles from a random "
                            "layer on (style-mixing regularisation)", lo=0, hi=1, what="The mixing probability")
     lr: float = knob(0.002, "Adam learning rate of both networks, before the schedule")

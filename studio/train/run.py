@@ -19,6 +19,7 @@ from ..checkpoints import check_name
 from ..errors import StudioError
 from .distributed import Placement, seed_rank
 from .plot import plot_losses
+from ..knobs import knobs
 from .recipes import TrainConfig, added_later, bookkeeping
 from .state import load_state, save_state, saved_info, state_exists
 
@@ -76,6 +77,7 @@ class Run:
         self.nets, self.save_every_s = nets, cfg.save_every_s
         self.placement = placement
         self.added_later, self.bookkeeping = added_later(cfg), bookkeeping(cfg)
+        self.flags = {name: f"--{k.flag or name.replace('_', '-')}" if k.flag != "" else name for name, k in knobs(cfg)}
         config = asdict(cfg)
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
         self.resumed = resume or source is not None  # weights and RNG come from a saved state
@@ -103,7 +105,14 @@ class Run:
         saved_run = saved_info(saved)
         keep = self._kept_classes(saved_run.get("classes", saved_classes), classes,
                                   saved_run["config"].get("merge_classes"))
-        self.info = load_state(saved, self.nets.modules, self.nets.optimizers, self.nets.optional, keep_classes=keep)
+        try:
+            self.info = load_state(saved, self.nets.modules, self.nets.optimizers, self.nets.optional,
+                                   keep_classes=keep)
+        except RuntimeError:  # torch's key or shape mismatch: the networks were built with other settings
+            changed = self._changes(saved_run["config"], config)
+            told = ", ".join(f"{self.flags.get(k, k)} {a} (not {b})" for k, (a, b) in changed.items())
+            raise StudioError(f"The run saved in {saved.parent} has networks of another shape than these settings "
+                              f"build; resume with the flags it was started with{': ' + told if told else ''}.") from None
         if source is not None:
             self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
             self._copy_log(source.parent / "losses.jsonl")
@@ -160,13 +169,18 @@ class Run:
         if len(kept) < len(rows):
             log.write_text("".join(kept))
 
+    def _changes(self, saved: dict[str, Any], config: dict[str, Any]) -> dict[str, list[Any]]:
+        """Knob -> [saved value, this run's] for the learned settings that differ."""
+        before = {**self.added_later, **saved}
+        # (A None before is a recipe default that older states did not resolve: unknown, not a change.)
+        return {k: [before.get(k), v] for k, v in config.items()
+                if k not in self.bookkeeping and before.get(k) is not None and before.get(k) != v}
+
     def _record_changes(self, config: dict[str, Any]) -> None:
         """A run resumed with other settings (say a higher class loss) keeps the list of what
         changed at which image count, for studio.json."""
         before = {**self.added_later, **self.info["config"]}
-        # (A None before is a recipe default that older states did not resolve: unknown, not a change.)
-        changed = {k: [before.get(k), v] for k, v in config.items()
-                   if k not in self.bookkeeping and before.get(k) is not None and before.get(k) != v}
+        changed = self._changes(self.info["config"], config)
         # The precision is not a setting but follows the machine (bfloat16 where it is fast, see
         # distributed.setup): a run moved between machines records the switch like a setting.
         was = self.info.get("bf16_autocast")  # None: a state saved before runs recorded it
