@@ -17,9 +17,9 @@ from PIL import Image
 from .. import settings
 from ..checkpoints import check_name
 from ..errors import StudioError
+from ..knobs import knobs
 from .distributed import Placement, seed_rank
 from .plot import plot_losses
-from ..knobs import knobs
 from .recipes import TrainConfig, added_later, bookkeeping
 from .state import load_state, save_state, saved_info, state_exists
 
@@ -77,7 +77,8 @@ class Run:
         self.nets, self.save_every_s = nets, cfg.save_every_s
         self.placement = placement
         self.added_later, self.bookkeeping = added_later(cfg), bookkeeping(cfg)
-        self.flags = {name: f"--{k.flag or name.replace('_', '-')}" if k.flag != "" else name for name, k in knobs(cfg)}
+        self.flags = {name: f"--{k.flag or name.replace('_', '-')}" if k.flag != "" else name
+                      for name, k in knobs(cfg)}  # knob -> its flag, for messages
         config = asdict(cfg)
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
         self.resumed = resume or source is not None  # weights and RNG come from a saved state
@@ -111,8 +112,9 @@ class Run:
         except RuntimeError:  # torch's key or shape mismatch: the networks were built with other settings
             changed = self._changes(saved_run["config"], config)
             told = ", ".join(f"{self.flags.get(k, k)} {a} (not {b})" for k, (a, b) in changed.items())
-            raise StudioError(f"The run saved in {saved.parent} has networks of another shape than these settings "
-                              f"build; resume with the flags it was started with{': ' + told if told else ''}.") from None
+            raise StudioError(f"The run saved in {saved.parent} has networks of another shape than these "
+                              f"settings build; resume with the flags it was started with"
+                              f"{': ' + told if told else ''}.") from None
         if source is not None:
             self.info["branched_from"] = {"run": source.parent.name, "images_seen": self.info["images_seen"]}
             self._copy_log(source.parent / "losses.jsonl")
