@@ -47,6 +47,11 @@ def knobs(config: type | object) -> list[tuple[str, Knob]]:
     return [(f.name, f.metadata["knob"]) for f in fields(config) if "knob" in f.metadata]
 
 
+def flag(name: str, k: Knob) -> str:
+    """The command-line flag of knob `name` (`--noise-from`), or the name itself for a knob without one."""
+    return "--" + (k.flag or name.replace("_", "-")) if k.flag != "" else name
+
+
 def check_knobs(settings: object, recipe: str | None = None) -> None:
     """Fill each None knob that has per-recipe defaults with `recipe`'s, then check choices and ranges
     (works on frozen dataclasses too)."""
@@ -115,4 +120,4 @@ def add_flags(parser: argparse.ArgumentParser, config: type, defaults: dict[str,
         own = name in defaults
         options = _flag_options(config, name, k, defaults[name] if own else fields_of(config)[name].default)
         options["default"] = defaults[name] if own else argparse.SUPPRESS
-        parser.add_argument("--" + (k.flag or name.replace("_", "-")), **options)
+        parser.add_argument(flag(name, k), **options)

@@ -17,7 +17,7 @@ from PIL import Image
 from .. import settings
 from ..checkpoints import check_name
 from ..errors import StudioError
-from ..knobs import knobs
+from ..knobs import flag, knobs
 from .distributed import Placement, seed_rank
 from .plot import plot_losses
 from .recipes import TrainConfig, added_later, bookkeeping
@@ -77,8 +77,7 @@ class Run:
         self.nets, self.save_every_s = nets, cfg.save_every_s
         self.placement = placement
         self.added_later, self.bookkeeping = added_later(cfg), bookkeeping(cfg)
-        self.flags = {name: f"--{k.flag or name.replace('_', '-')}" if k.flag != "" else name
-                      for name, k in knobs(cfg)}  # knob -> its flag, for messages
+        self.flags = {name: flag(name, k) for name, k in knobs(cfg)}  # for messages
         config = asdict(cfg)
         self.info: dict[str, Any] = {"images_seen": 0, "step": 0, "seconds": 0.0, "config": config}
         self.resumed = resume or source is not None  # weights and RNG come from a saved state
