@@ -102,6 +102,15 @@ def test_resuming_with_other_networks_names_the_flags_to_give(tmp_path):
         train_gan(config(tmp_path, data, "run"), resume=True, max_images=16)
 
 
+def test_the_discriminator_takes_its_own_width(tmp_path):
+    data = make_image_folder(tmp_path / "flat")
+    train_gan(config(tmp_path, data, "run", d_width=8), max_images=8)
+    spec = Registry(tmp_path / "ck").spec("run")
+    assert spec.raw["arch_args"]["width"] == 4 and spec.raw["recipe"]["d_arch_args"]["width"] == 8
+    with pytest.raises(StudioError, match=r"--d-width 8"):  # a resume must build the same discriminator
+        train_gan(config(tmp_path, data, "run"), resume=True, max_images=16)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU here")
 def test_a_seed_is_the_same_picture_on_the_gpu(tmp_path):
     from .conftest import make_style

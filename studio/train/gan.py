@@ -338,7 +338,7 @@ class StyleGanTrainer(GanTrainer):
         cfg = self.cfg
         return ({"z_dim": cfg.z_dim, "w_dim": cfg.w_dim, "width": cfg.width, "image_size": cfg.image_size,
                  "mapping_layers": cfg.mapping_layers, "noise_from": cfg.noise_from},
-                {"width": cfg.width, "image_size": cfg.image_size})
+                {"width": cfg.d_width or cfg.width, "image_size": cfg.image_size})
 
     def fixed_noise_maps(self, fixed: torch.Generator) -> list[torch.Tensor]:
         return [torch.randn(1, *shape, generator=fixed) for shape in self.g.noise_shapes()]

@@ -236,6 +236,8 @@ class StyleGanConfig(GanConfig):
     recipe: str = knob("studio", "a set of defaults (one for this trainer)", choices=("studio",))
     width: int | None = knob(32, "channel width at the top resolution (doubling per halving, at most 8x)", lo=1,
                              hi=4096, what="Width")
+    d_width: int | None = knob(None, "the discriminator's channel width at the top resolution (default: --width)",
+                               lo=1, hi=4096, what="The discriminator width", metavar="WIDTH", old=None)
     w_dim: int = knob(128, "size of w, the style vector", lo=1, hi=4096, what="w size")
     mapping_layers: int = knob(4, "fully connected layers of the mapping network z -> w", lo=1, hi=16,
                                what="Mapping layers")
