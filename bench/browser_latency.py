@@ -210,7 +210,11 @@ def main() -> None:
                     page.click(f"#{prefix}-walk")
                     page.wait_for_selector(f"#{prefix}-strip img", timeout=30_000)
                     page.wait_for_timeout(1000)
+                    page.evaluate("window.scrollTo(0, 0)")  # the tab's top: model, seed, picture, neighbours
                     page.screenshot(path=str(Path(args.screenshots) / f"screenshot-{prefix}.png"))
+                    panel = page.locator(f"#{prefix}-mixing")
+                    if panel.is_visible():
+                        panel.screenshot(path=str(Path(args.screenshots) / f"screenshot-{prefix}-mixing.png"))
             for name, strokes in DRAWINGS.items():
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.get_by_role("tab", name="Sketch to image").click(timeout=60_000)

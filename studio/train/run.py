@@ -110,7 +110,8 @@ class Run:
                                    keep_classes=keep)
         except RuntimeError:  # torch's key or shape mismatch: the networks were built with other settings
             changed = self._changes(saved_run["config"], config)
-            told = ", ".join(f"{self.flags.get(k, k)} {a} (not {b})" for k, (a, b) in changed.items())
+            told = ", ".join(f"{self.flags.get(k, k)} {a}" + ("" if b is None else f" (not {b})")
+                             for k, (a, b) in changed.items())
             raise StudioError(f"The run saved in {saved.parent} has networks of another shape than these "
                               f"settings build; resume with the flags it was started with"
                               f"{': ' + told if told else ''}.") from None
