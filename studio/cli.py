@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import StudioError
 from .knobs import add_flags
-from .tasks import TRAINERS
+from .tasks import TASKS, TRAINERS
 from .tasks.mixing import LEVELS, NOISE_MODES
 from .tasks.style.settings import StyleSettings
 from .train.recipes import CONFIGS
@@ -150,8 +150,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     config = CONFIGS[args.kind]
     given = {f.name: getattr(args, f.name) for f in fields(config) if hasattr(args, f.name)}
     given["init_from"] = _checkpoint_folder(args, given.get("init_from"))
-    if args.kind in ("dcgan", "cgan"):
-        given["conditional"] = args.kind == "cgan"
+    if hasattr(config, "conditional"):  # the GAN trainers: those of the conditional task learn classes
+        given["conditional"] = args.kind in TASKS["conditional"].trainers
     cfg = config(**given)
     print(f"wrote {run_trainer(args.kind, cfg, resume=args.resume, max_images=args.max_images)}")
 

@@ -120,7 +120,7 @@ def test_mix_writes_the_mixing_figure(style_root, tmp_path, capsys):
 def test_mix_errors_are_one_line(style_root, tmp_path, capsys):
     out = ["--out", str(tmp_path / "x.png"), "--checkpoints", str(style_root)]
     for argv, message in [
-        (["tiny-latent"], "Style mixing needs a style-based model"),
+        (["tiny-latent"], "Style mixing needs an unconditional style-based model"),
         (["tiny-style", "--levels", "huge"], "Cannot read levels 'huge': use coarse, middle, fine or FIRST-LAST"),
         (["tiny-style", "--levels", "8-x"], "Cannot read levels '8-x'"),
         (["tiny-style", "--levels", "64-8"], "must not be above the last"),

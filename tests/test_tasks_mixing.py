@@ -75,6 +75,9 @@ def test_mixing_errors(model, kwargs, message):
         studio.style_mix(model, [1], [2], **kwargs)
 
 
-def test_only_style_based_models_mix():
-    with pytest.raises(StudioError, match="needs a style-based model"):
+def test_only_unconditional_style_based_models_mix():
+    with pytest.raises(StudioError, match="needs an unconditional style-based model"):
         studio.style_mix(build("dcgan", {"z_dim": 8, "width": 4}), [1], [2])
+    conditional = build("stylegan", {"z_dim": 8, "w_dim": 8, "width": 4, "image_size": 32, "n_classes": 3})
+    with pytest.raises(StudioError, match="needs an unconditional style-based model"):
+        studio.style_mix(conditional, [1], [2])

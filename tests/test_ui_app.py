@@ -50,7 +50,7 @@ def test_style_mix_endpoint(client, tmp_path):
     expected = studio.mixing_figure(model, [1, 2, 3, 4], [10, 11, 12], "coarse", 0.7, "const")
     assert np.array_equal(np.asarray(picture.convert("RGB").resize(expected.size, Image.NEAREST)), np.asarray(expected))
     kept, message = client.predict("tiny-latent", "1-4", "10-12", "coarse", 0.7, "seed", api_name="/style_mix")
-    assert kept == {"__type__": "update"} and "needs a style-based model" in message  # no picture, one message
+    assert kept == {"__type__": "update"} and "needs an unconditional style-based model" in message  # no picture, one message
     with pytest.raises(Exception, match="not in the list of choices"):
         client.predict("tiny-style", "1", "2", "everything", 0.7, "seed", api_name="/style_mix")
 

@@ -76,7 +76,7 @@ def test_mix_makes_the_figure_and_an_error_keeps_it(registry):
     expected = studio.mixing_figure(registry.get("tiny-style"), [1, 2], [5], "middle", 0.6, "seed")
     assert message == "" and np.array_equal(np.asarray(figure), np.asarray(enlarged(expected)))
     assert figure.size == (expected.width * 9, expected.height * 9)  # 70 px wide, enlarged 9x to about 640
-    for args, problem in [(("tiny-latent", "1", "2", "coarse", 1.0, "seed"), "needs a style-based model"),
+    for args, problem in [(("tiny-latent", "1", "2", "coarse", 1.0, "seed"), "needs an unconditional style-based model"),
                           (("tiny-style", "1-20", "2", "coarse", 1.0, "seed"), "Give 1 to 16 seeds"),
                           (("tiny-style", "1", "two", "coarse", 1.0, "seed"), "Cannot read seeds 'two'"),
                           (("tiny-style", "1", "2", "fine", 1.0, "seed"), "No layer of this model works at 64-4096 px")]:

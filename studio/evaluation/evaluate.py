@@ -22,6 +22,7 @@ from ..imaging.convert import from_uint8, to_uint8
 from ..imaging.memory import reuse_large_buffers
 from ..tasks import latent
 from ..tasks.latent import DEFAULT_TRUNCATION, latents
+from ..tasks.mixing import is_style_based
 from ..tasks.sketch import model_input, takes_hints, trained_stroke
 from ..models.efficientnet_lite import load_efficientnet_lite0
 from .hints import generator_input, hint_errors
@@ -49,10 +50,13 @@ def features(images: torch.Tensor, net: torch.nn.Module, batch: int = 50) -> np.
 @torch.no_grad()
 def generate(model: torch.nn.Module, n: int, labels: np.ndarray | None = None, seed_offset: int = 10_000_000,
              psi: float = 1.0) -> torch.Tensor:
-    """n generator outputs (N, 3, S, S) in [-1, 1] at truncation psi, seeds from `seed_offset`, one class each."""
-    z = psi * latents(range(seed_offset, seed_offset + n), model.z_dim)
+    """n generator outputs (N, 3, S, S) in [-1, 1] at truncation psi (of w for a style-based
+    model, of z otherwise), seeds from `seed_offset`, one class each."""
+    z = latents(range(seed_offset, seed_offset + n), model.z_dim)
     y = F.one_hot(torch.as_tensor(labels[:n]), model.n_classes).float() if labels is not None else None
-    return latent.generate(model, z, y, batch=100)
+    if is_style_based(model):
+        return latent.generate(model, z, y, batch=100, style_psi=psi)
+    return latent.generate(model, psi * z, y, batch=100)
 
 
 def data_folder(spec: Spec, data: str | None) -> Path:

@@ -14,7 +14,12 @@ The convolutions modulate activations rather than weights (StyleGAN2's non-fused
 the same result, with plain convolutions, which the CPU runs fastest. All weights use
 equalised learning rates (drawn from N(0, 1), scaled at run time).
 
-Shapes: z (B, z_dim), w (B, w_dim), ws (B, n_ws, w_dim), pictures (B, 3, S, S), about [-1, 1].
+A class-conditional pair (`n_classes` > 0) feeds an embedding of the class weights into the
+mapping network, truncates towards the class's own mean w, and judges with a projection
+discriminator.
+
+Shapes: z (B, z_dim), y (B, K) class weights, w (B, w_dim), ws (B, n_ws, w_dim), pictures
+(B, 3, S, S), about [-1, 1].
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from . import register
 
 SQRT2 = math.sqrt(2.0)
 W_AVG_BETA = 0.995  # the running mean of w moves by 0.5% of each batch's mean
+CENTRE_SAMPLES = 1024  # latents averaged for a class's mean w (a fixed set: the same mean every time)
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:
@@ -64,17 +70,30 @@ class EqualConv2d(nn.Module):
         return F.avg_pool2d(x, 2) if self.down else x
 
 
-class MappingNetwork(nn.Module):
-    """z (B, z_dim) -> w (B, w_dim): pixel norm, then `layers` fully connected layers at lr x 0.01."""
+def pixel_norm(x: torch.Tensor) -> torch.Tensor:
+    """Scale each row (B, D) to unit mean square."""
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
 
-    def __init__(self, z_dim: int, w_dim: int, layers: int):
+
+class MappingNetwork(nn.Module):
+    """z (B, z_dim) -> w (B, w_dim): pixel norm, then `layers` fully connected layers at lr x 0.01.
+
+    With classes (StyleGAN2-ADA's conditioning), class weights y (B, K) are embedded to w_dim,
+    pixel-normed and concatenated to z: one-hot rows pick a class, convex mixes blend them."""
+
+    def __init__(self, z_dim: int, w_dim: int, layers: int, n_classes: int = 0):
         super().__init__()
-        dims = [z_dim] + [w_dim] * layers
+        self.embed = EqualLinear(n_classes, w_dim) if n_classes else None
+        dims = [z_dim + (w_dim if n_classes else 0)] + [w_dim] * layers
         self.net = nn.Sequential(*[EqualLinear(a, b, lr_mul=0.01, activate=True) for a, b in zip(dims, dims[1:])])
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        z = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)  # pixel norm
-        return self.net(z)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        x = pixel_norm(z)
+        if self.embed is not None:
+            if y is None:
+                raise ValueError("a class-conditional generator needs class weights y (B, n_classes)")
+            x = torch.cat([x, pixel_norm(self.embed(y.to(z.dtype)))], dim=1)  # (B, z_dim + w_dim)
+        return self.net(x)
 
 
 class ModulatedConv(nn.Module):
@@ -138,18 +157,20 @@ def channels_at(width: int, image_size: int) -> dict[int, int]:
 
 @register("stylegan")
 class StyleGenerator(nn.Module):
-    """z (B, z_dim) -> picture (B, 3, S, S), about [-1, 1] (unbounded), through w and one w per layer."""
+    """z (B, z_dim) -> picture (B, 3, S, S), about [-1, 1] (unbounded), through w and one w per layer.
+    With `n_classes`, class weights y (B, K) enter the mapping network too."""
 
-    n_classes = 0
     style_based = True
 
     def __init__(self, z_dim: int = 128, w_dim: int = 128, width: int = 32, image_size: int = 64,
-                 mapping_layers: int = 4, channels: int = 3, noise_from: int = 4):
+                 mapping_layers: int = 4, channels: int = 3, noise_from: int = 4, n_classes: int = 0):
         super().__init__()
         if image_size < 8 or image_size & (image_size - 1):
             raise ValueError(f"image_size must be a power of two of at least 8, got {image_size}")
-        self.z_dim, self.w_dim, self.image_size = z_dim, w_dim, image_size
-        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
+        if n_classes == 1 or n_classes < 0:
+            raise ValueError(f"a conditional generator needs n_classes >= 2 (0: unconditional), got {n_classes}")
+        self.z_dim, self.w_dim, self.image_size, self.n_classes = z_dim, w_dim, image_size, n_classes
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers, n_classes)
         ch = channels_at(width, image_size)
         sizes = sorted(ch)
         self.const = nn.Parameter(torch.randn(1, ch[4], 4, 4))
@@ -166,6 +187,9 @@ class StyleGenerator(nn.Module):
         # Each w the synthesis takes, with the resolution it acts at: the conv layers, then the last tRGB.
         self.resolutions = tuple(resolutions + [image_size])
         self.register_buffer("w_avg", torch.zeros(w_dim))
+        if n_classes:  # the latents a class's mean w is taken over (rebuilt from the seed, not saved)
+            z = torch.randn(CENTRE_SAMPLES, z_dim, generator=torch.Generator().manual_seed(0))
+            self.register_buffer("centre_z", z, persistent=False)
 
     @property
     def n_ws(self) -> int:
@@ -176,11 +200,23 @@ class StyleGenerator(nn.Module):
         maps do not depend on which layers use theirs)."""
         return [(1, r, r) for r in self.resolutions[:-1]]
 
-    def ws(self, z: torch.Tensor, psi: float = 1.0) -> torch.Tensor:
-        """z (B, z_dim) -> ws (B, n_ws, w_dim), truncated towards w_avg by psi (1: none, 0: the mean)."""
-        w = self.mapping(z)
+    def centre(self, y: torch.Tensor | None) -> torch.Tensor:
+        """What truncation moves w towards: `w_avg`, or for class weights y (B, K) the mean w of
+        each row's class (mix), over a fixed set of latents: (w_dim,) or (B, w_dim)."""
+        if not self.n_classes:
+            return self.w_avg
+        rows, row_of = torch.unique(y, dim=0, return_inverse=True)  # a batch holds few class mixes
+        z = self.centre_z.to(y.dtype)
+        means = torch.stack([self.mapping(z, row.expand(len(z), -1)).mean(0) for row in rows])
+        return means[row_of]
+
+    def ws(self, z: torch.Tensor, psi: float = 1.0, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, z_dim), class weights y (B, K) if conditional -> ws (B, n_ws, w_dim), truncated
+        towards the mean w (of y's class) by psi (1: none, 0: the mean)."""
+        w = self.mapping(z, y)
         if psi != 1.0:
-            w = self.w_avg + psi * (w - self.w_avg)
+            centre = self.centre(y)
+            w = centre + psi * (w - centre)
         return w[:, None, :].expand(-1, self.n_ws, -1)
 
     def synthesis(self, ws: torch.Tensor, noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
@@ -208,18 +244,19 @@ class StyleGenerator(nn.Module):
         layers learn not to rely on their neighbours having the same style)."""
         if noise is None:
             noise = self.random_noise(z.shape[0], z.device)
-        ws = self.ws(z, psi)
+        ws = self.ws(z, psi, y)
         if self.training:
             with torch.no_grad():
                 self.w_avg.lerp_(ws[:, 0].mean(0).float(), 1.0 - W_AVG_BETA)
             if mix_prob > 0:
-                ws = self.mixed(ws, mix_prob)
+                ws = self.mixed(ws, mix_prob, y)
         return self.synthesis(ws, noise)
 
-    def mixed(self, ws: torch.Tensor, mix_prob: float) -> torch.Tensor:
-        """ws with, for a `mix_prob` share of the pictures, a second random latent's w from a random layer on."""
+    def mixed(self, ws: torch.Tensor, mix_prob: float, y: torch.Tensor | None = None) -> torch.Tensor:
+        """ws with, for a `mix_prob` share of the pictures, a second random latent's w (of the
+        same class) from a random layer on."""
         b = ws.shape[0]
-        other = self.ws(torch.randn(b, self.z_dim, device=ws.device))
+        other = self.ws(torch.randn(b, self.z_dim, device=ws.device), y=y)
         cutoff = torch.randint(1, self.n_ws, (b,), device=ws.device)
         cutoff = torch.where(torch.rand(b, device=ws.device) < mix_prob, cutoff, torch.full_like(cutoff, self.n_ws))
         take = torch.arange(self.n_ws, device=ws.device)[None, :] >= cutoff[:, None]  # (B, n_ws)
@@ -243,12 +280,16 @@ class ResidualBlock(nn.Module):
 class StyleDiscriminator(nn.Module):
     """picture (B, 3, S, S) -> real/fake logit (B,): residual blocks down to 4x4, the minibatch
     standard deviation as an extra channel (so D can see a batch that lacks variety), a 3x3
-    convolution and two fully connected layers."""
+    convolution and two fully connected layers.
 
-    n_classes = 0
+    With `n_classes`, a projection discriminator (Miyato & Koyama 2018, as in StyleGAN2-ADA):
+    the logit adds <embed(y), h> / sqrt(C) for the last features h (B, C); with `classifier`,
+    a head on h also names the class (the auxiliary class loss of the GAN trainer)."""
 
-    def __init__(self, width: int = 32, image_size: int = 64, channels: int = 3, group: int = 4):
+    def __init__(self, width: int = 32, image_size: int = 64, channels: int = 3, group: int = 4,
+                 n_classes: int = 0, classifier: bool = False):
         super().__init__()
+        self.n_classes = n_classes
         ch = channels_at(width, image_size)
         sizes = sorted(ch, reverse=True)
         self.from_rgb = EqualConv2d(channels, ch[image_size], 1)
@@ -257,6 +298,8 @@ class StyleDiscriminator(nn.Module):
         self.conv = EqualConv2d(ch[4] + 1, ch[4], 3)
         self.fc = EqualLinear(ch[4] * 16, ch[4], activate=True)
         self.out = EqualLinear(ch[4], 1)
+        self.embed = EqualLinear(n_classes, ch[4]) if n_classes else None
+        self.classifier = EqualLinear(ch[4], n_classes) if n_classes and classifier else None
 
     def minibatch_std(self, x: torch.Tensor) -> torch.Tensor:
         """Append the mean standard deviation over groups of pictures as one more channel."""
@@ -268,7 +311,18 @@ class StyleDiscriminator(nn.Module):
         std = std.mean(dim=(1, 2, 3)).to(x.dtype)  # (B/g,)
         return torch.cat([x, std.repeat(g)[:, None, None, None].expand(b, 1, h, w)], dim=1)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, with_classes: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor, None]:
         x = self.blocks(lrelu(self.from_rgb(x)))  # (B, C, 4, 4)
         x = lrelu(self.conv(self.minibatch_std(x)))
-        return self.out(self.fc(x.flatten(1))).flatten()
+        h = self.fc(x.flatten(1))  # (B, C)
+        logit = self.out(h).flatten()  # (B,)
+        if self.embed is not None:
+            if y is None:
+                raise ValueError("a projection discriminator needs class weights y (B, n_classes)")
+            logit = logit + (self.embed(y.to(h.dtype)) * h).sum(dim=1) / math.sqrt(h.shape[1])
+        if not with_classes:
+            return logit
+        if self.classifier is None:
+            raise ValueError("this discriminator was built without a classifier head")
+        return logit, self.classifier(h), None  # (B,), (B, n_classes), no twin head

@@ -25,6 +25,6 @@ class Task:
 
 
 TASKS = {task.name: task for task in (Task("latent", ("dcgan", "stylegan"), "emoji"),
-                                      Task("conditional", ("cgan",), "emoji"),
+                                      Task("conditional", ("cgan", "cstylegan"), "emoji"),
                                       Task("sketch", ("pix2pix",), "openmoji"))}
 TRAINERS = {trainer: task for task in TASKS.values() for trainer in task.trainers}

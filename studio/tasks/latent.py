@@ -82,15 +82,18 @@ def class_weights(model: nn.Module, classes: ClassSpec) -> torch.Tensor | None:
 
 
 @torch.no_grad()
-def generate(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, batch: int = BATCH) -> torch.Tensor:
+def generate(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, batch: int = BATCH,
+             style_psi: float = 1.0) -> torch.Tensor:
     """The generator's pictures (N, 3, S, S) in [-1, 1], on the CPU, from CPU-drawn latents
-    z (N, z_dim) and class weights y, (K,) for all or (N, K) one row each; in batches."""
+    z (N, z_dim) and class weights y, (K,) for all or (N, K) one row each; in batches.
+    `style_psi`: a style-based model's truncation in w (with random noise, as in training)."""
     device = next(model.parameters()).device
+    options = {"psi": style_psi} if style_psi != 1.0 else {}
     out = []
     for start in range(0, len(z), batch):
         zb = z[start:start + batch].to(device)
         yb = None if y is None else (y.expand(len(zb), -1) if y.dim() == 1 else y[start:start + batch]).to(device)
-        out.append(model(zb, yb).cpu())
+        out.append(model(zb, yb, **options).cpu())
     return torch.cat(out)
 
 
@@ -113,7 +116,7 @@ def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float
     psi = validate.unit("Truncation", truncation)
     y = class_weights(model, classes)
     if is_style_based(model):
-        return sample_styles(model, seeds, psi, noise)
+        return sample_styles(model, seeds, psi, noise, y)
     z = latents(seeds, model.z_dim) * psi  # mean latent of N(0, I) is 0
     return render(model, z, y)
 
@@ -139,7 +142,7 @@ def interpolate(model: nn.Module | str, seed_a: int, seed_b: int, frames: int, t
     psi = validate.unit("Truncation", truncation)
     y = class_weights(model, classes)
     if is_style_based(model):
-        return walk_styles(model, seed_a, seed_b, frames, psi, noise)
+        return walk_styles(model, seed_a, seed_b, frames, psi, noise, y)
     za, zb = latents([seed_a, seed_b], model.z_dim)
     t = torch.linspace(0.0, 1.0, frames)
     z = slerp(za, zb, t) if mode == "slerp" else (1 - t[:, None]) * za + t[:, None] * zb

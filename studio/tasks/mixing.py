@@ -57,10 +57,13 @@ def inputs(model: nn.Module, seeds: Sequence[int], noise: str) -> tuple[torch.Te
 
 
 @torch.no_grad()
-def ws_of(model: nn.Module, z: torch.Tensor, psi: float) -> torch.Tensor:
-    """(N, z_dim) CPU latents -> (N, n_ws, w_dim) CPU styles, truncated by psi."""
+def ws_of(model: nn.Module, z: torch.Tensor, psi: float, y: torch.Tensor | None = None) -> torch.Tensor:
+    """(N, z_dim) CPU latents, with class weights y ((K,) for all or (N, K)) for a conditional
+    model -> (N, n_ws, w_dim) CPU styles, truncated by psi."""
     device = next(model.parameters()).device
-    return torch.cat([model.ws(z[i:i + BATCH].to(device), psi).cpu() for i in range(0, len(z), BATCH)])
+    y = None if y is None else (y.expand(len(z), -1) if y.dim() == 1 else y)
+    return torch.cat([model.ws(z[i:i + BATCH].to(device), psi, None if y is None else y[i:i + BATCH].to(device)).cpu()
+                      for i in range(0, len(z), BATCH)])
 
 
 @torch.no_grad()
@@ -74,18 +77,20 @@ def synthesize(model: nn.Module, ws: torch.Tensor, noise: list[torch.Tensor | No
     return out
 
 
-def sample_styles(model: nn.Module, seeds: Sequence[int], psi: float, noise: str = "seed") -> list[Image.Image]:
-    """One picture per seed; psi moves w towards the mean w. At psi 0 every seed has the mean w,
-    and seed noise gives way to the constant noise: the average picture, the same for every seed."""
+def sample_styles(model: nn.Module, seeds: Sequence[int], psi: float, noise: str = "seed",
+                  y: torch.Tensor | None = None) -> list[Image.Image]:
+    """One picture per seed (of class weights y for a conditional model); psi moves w towards
+    the mean w (of the class). At psi 0 every seed has the mean w, and seed noise gives way to
+    the constant noise: the average picture, the same for every seed."""
     z, maps = inputs(model, seeds, "const" if noise == "seed" and psi == 0 else noise)
-    return synthesize(model, ws_of(model, z, psi), maps)
+    return synthesize(model, ws_of(model, z, psi, y), maps)
 
 
 def walk_styles(model: nn.Module, seed_a: int, seed_b: int, frames: int, psi: float,
-                noise: str = "seed") -> list[Image.Image]:
+                noise: str = "seed", y: torch.Tensor | None = None) -> list[Image.Image]:
     """`frames` pictures along the straight line in w from seed_a to seed_b (seed_a's noise throughout)."""
     z, maps = inputs(model, [seed_a, seed_b], noise)
-    wa, wb = ws_of(model, z, psi)
+    wa, wb = ws_of(model, z, psi, y)
     t = torch.linspace(0.0, 1.0, frames)[:, None, None]
     ws = (1 - t) * wa + t * wb
     maps = [None if m is None else m[:1] for m in maps]
@@ -128,8 +133,8 @@ def _check(seeds: Sequence[int], what: str) -> list[int]:
 def style_mix(model: nn.Module, seeds: Sequence[int], style_seeds: Sequence[int], levels: str | Sequence[int] = "middle",
               truncation: float = 1.0, noise: str = "seed") -> list[Image.Image]:
     """Row-major pictures: for each seed (the layout) and each style seed (the style at `levels`)."""
-    if not is_style_based(model):
-        raise StudioError("Style mixing needs a style-based model (such as emoji64-style).")
+    if not is_style_based(model) or model.n_classes:
+        raise StudioError("Style mixing needs an unconditional style-based model (such as emoji64-style).")
     seeds, style_seeds = _check(seeds, "Seed"), _check(style_seeds, "Style seed")
     psi = validate.unit("Truncation", truncation)
     za, maps = inputs(model, seeds, noise)

@@ -126,6 +126,7 @@ class GanTrainer(Trainer):
     def __init__(self, cfg: GanConfig) -> None:
         super().__init__(cfg)
         self.kind = "cgan" if cfg.conditional else "dcgan"
+        self.arch = self.kind  # the generator's registered architecture (the discriminator's: "<arch>-d")
         data = load_folder(cfg.data, size=cfg.image_size, conditional=cfg.conditional, split="train",
                            merge=cfg.merge_classes)
         self.data, self.n_classes = data, len(data.classes)
@@ -150,10 +151,10 @@ class GanTrainer(Trainer):
             self.d_args.update({"classifier": True} if cfg.class_loss > 0 else {})
             self.d_args.update({"twin": True} if cfg.twin_loss > 0 else {})
         # channels-last suits these convolutions on the CPU (bench/train_throughput.py).
-        self.g = build(self.kind, g_args).to(place.device, memory_format=torch.channels_last)
+        self.g = build(self.arch, g_args).to(place.device, memory_format=torch.channels_last)
         if cfg.g_init == "torch":
             init_torch_default(self.g)
-        self.d = build(f"{self.kind}-d", self.d_args).to(place.device, memory_format=torch.channels_last)
+        self.d = build(f"{self.arch}-d", self.d_args).to(place.device, memory_format=torch.channels_last)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
 
         def adam(params) -> torch.optim.Adam:
@@ -327,12 +328,13 @@ class GanTrainer(Trainer):
 
 
 class StyleGanTrainer(GanTrainer):
-    """stylegan: the GAN trainer's steps for the style-based pair, with style-mixing regularisation,
-    the running mean of w carried into the shipped generator, and fixed noise in the previews."""
+    """stylegan / cstylegan: the GAN trainer's steps for the style-based pair (class-conditional
+    with `conditional`), with style-mixing regularisation, the running mean of w carried into
+    the shipped generator, and fixed noise in the previews."""
 
     def __init__(self, cfg: StyleGanConfig) -> None:
         super().__init__(cfg)
-        self.kind = "stylegan"
+        self.kind, self.arch = ("cstylegan" if cfg.conditional else "stylegan"), "stylegan"
 
     def arch_args(self) -> tuple[dict[str, Any], dict[str, Any]]:
         cfg = self.cfg

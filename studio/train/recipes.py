@@ -101,7 +101,7 @@ class GanConfig(TrainConfig):
     """The 64x64 GANs (`dcgan`, and `cgan` with `conditional`). Recipes: `studio` (spectral-norm D,
     DiffAugment, EMA, auxiliary class loss) and `reference` (pytorch/examples' DCGAN)."""
 
-    conditional: bool = knob(False, "learn one generator per class (cgan)", flag="")
+    conditional: bool = knob(False, "learn one generator per class (cgan, cstylegan)", flag="")
     batch: int = knob(64, "pictures per step (per process)", lo=1, hi=65536, what="Batch")
     image_size: int = knob(64, "picture side in pixels", lo=8, hi=1024, what="Image size")
     width: int | None = knob(None, "channel width of G and D", per_recipe={"studio": 32, "reference": 64},
@@ -184,7 +184,7 @@ class GanConfig(TrainConfig):
         if self.lr_schedule == "step" and not self.lr_step:
             raise StudioError("--lr-schedule step needs --lr-step IMAGES (images between decays).")
         if (self.merge_classes or self.class_weights) and not self.conditional:
-            raise StudioError("Merging or weighing classes needs a conditional model (cgan).")
+            raise StudioError("Merging or weighing classes needs a conditional model (cgan or cstylegan).")
         if not self.conditional:  # no classes to learn (and studio.json says so)
             self.class_loss = self.twin_loss = self.class_balance = 0.0
         if self.twin_loss and not self.class_loss:
@@ -231,7 +231,8 @@ class Pix2PixConfig(TrainConfig):
 class StyleGanConfig(GanConfig):
     """The style-based generator (models/stylegan.py) and its residual discriminator, with
     StyleGAN2's optimiser settings, lazy R1 and style-mixing regularisation; the losses,
-    schedules and augmentation of GanConfig apply as they do to dcgan."""
+    schedules and augmentation of GanConfig apply as they do to dcgan, and with `conditional`
+    (cstylegan) the class options as they do to cgan, bar the twin classifier."""
 
     recipe: str = knob("studio", "a set of defaults (one for this trainer)", choices=("studio",))
     width: int | None = knob(32, "channel width at the top resolution (doubling per halving, at most 8x)", lo=1,
@@ -254,6 +255,11 @@ class StyleGanConfig(GanConfig):
     g_init: str | None = knob("equalised", "the style generator's own initialisation: N(0, 1), scaled at run time",
                               flag="", choices=("equalised",), old="equalised")
 
+    def check(self) -> None:
+        super().check()
+        if self.twin_loss:
+            raise StudioError("The style-based discriminator has no twin classifier: leave --twin-loss at 0.")
 
-CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "stylegan": StyleGanConfig,
+
+CONFIGS = {"dcgan": GanConfig, "cgan": GanConfig, "stylegan": StyleGanConfig, "cstylegan": StyleGanConfig,
            "pix2pix": Pix2PixConfig}  # `studio train KIND` (tasks.TRAINERS)

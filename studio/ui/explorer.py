@@ -128,7 +128,7 @@ def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = N
                               height=DISPLAY_SIZE + 190, format="png", allow_preview=False, interactive=False,
                               object_fit="contain", elem_id=f"{tag}-grid")
     with gr.Accordion("Walk between two seeds", open=True):
-        walk = _walk_controls(tag, straight=style and style_based(first))
+        walk = _walk_controls(tag, straight=style_based(first))
     mixing = mixing_panel(first, tag) if style else None
     return Widgets(**controls, picture=picture, message=message, grid=grid, **walk, mixing=mixing)
 
@@ -169,6 +169,11 @@ class Handlers:
         stem = f"{name}-{a}-{b}-{len(pictures)}-{mode}" + ("" if noise == "seed" else f"-{noise}")
         return [upscale(p, DISPLAY_SIZE // 2) for p in pictures], write_gif(pictures, stem), ""
 
+    @user_errors
+    def path_shown(self, name: str) -> Any:
+        """The walk's slerp/lerp choice shows for models that walk in z, not for style-based ones."""
+        return gr.update(visible=not style_based(self.registry.spec(name)))
+
     @staticmethod
     def pick(event: gr.SelectData) -> int:
         """The seed of the grid cell that was clicked, read from its caption: the grid shows the
@@ -205,8 +210,10 @@ def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]
     w.walk.click(handlers.walk, [w.model, w.seed, w.to_seed, w.frames, w.psi, w.path, *extras],
                  [w.strip, w.gif, w.walk_message],
                  **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
-    if w.mixing is not None and w.noise is not None:
+    if w.mixing is not None and w.noise is not None:  # the panel's model event sets the path's visibility too
         wire_mixing(w.mixing, w.model, w.psi, w.noise, w.path, handlers.registry)
+    else:
+        w.model.change(handlers.path_shown, [w.model], [w.path], api_visibility="private")
     return {**explore_io, "concurrency_id": DEVICE_QUEUE, "api_visibility": "private"}
 
 
