@@ -16,7 +16,7 @@ from .. import validate
 from ..checkpoints import resolve
 from ..errors import StudioError
 from ..imaging.convert import to_pil
-from .mixing import is_style_based, sample_styles, walk_styles
+from .mixing import class_rows, is_style_based, sample_styles, walk_styles
 
 MAX_IMAGES = 1024  # one call; keeps a typo from allocating gigabytes
 MAX_FRAMES = 256
@@ -89,10 +89,10 @@ def generate(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, b
     `style_psi`: a style-based model's truncation in w (with random noise, as in training)."""
     device = next(model.parameters()).device
     options = {"psi": style_psi} if style_psi != 1.0 else {}
-    out = []
+    y, out = class_rows(y, len(z)), []
     for start in range(0, len(z), batch):
         zb = z[start:start + batch].to(device)
-        yb = None if y is None else (y.expand(len(zb), -1) if y.dim() == 1 else y[start:start + batch]).to(device)
+        yb = None if y is None else y[start:start + batch].to(device)
         out.append(model(zb, yb, **options).cpu())
     return torch.cat(out)
 

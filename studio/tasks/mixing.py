@@ -56,12 +56,17 @@ def inputs(model: nn.Module, seeds: Sequence[int], noise: str) -> tuple[torch.Te
     return z, maps
 
 
+def class_rows(y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+    """Class weights as n rows (n, K): (K,) is repeated for every row, (n, K) kept, None stays None."""
+    return None if y is None else (y.expand(n, -1) if y.dim() == 1 else y)
+
+
 @torch.no_grad()
 def ws_of(model: nn.Module, z: torch.Tensor, psi: float, y: torch.Tensor | None = None) -> torch.Tensor:
     """(N, z_dim) CPU latents, with class weights y ((K,) for all or (N, K)) for a conditional
     model -> (N, n_ws, w_dim) CPU styles, truncated by psi."""
     device = next(model.parameters()).device
-    y = None if y is None else (y.expand(len(z), -1) if y.dim() == 1 else y)
+    y = class_rows(y, len(z))
     return torch.cat([model.ws(z[i:i + BATCH].to(device), psi, None if y is None else y[i:i + BATCH].to(device)).cpu()
                       for i in range(0, len(z), BATCH)])
 
