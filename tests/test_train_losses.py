@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from studio import Registry, sample
 from studio.train.gan import GanConfig, train_gan
-from studio.train.losses import d_loss, g_loss, gradient_penalty, r1_penalty
+from studio.train.losses import d_loss, g_loss, gradient_penalty, r1_penalty, top_k
 from studio.train.schedules import lr_factor
 
 from .conftest import make_image_folder
@@ -22,6 +22,7 @@ OPTIONS = {
     "ns-r1": {"r1": 1.0},
     "cosine-warmup": {"lr_schedule": "cosine", "lr_warmup": 16},
     "step": {"lr_schedule": "step", "lr_step": 16, "lr_gamma": 0.5},
+    "top-k": {"top_k": 0.5},
 }
 
 
@@ -84,6 +85,17 @@ def test_losses_on_known_logits():
     assert g_loss("hinge", fake).item() == pytest.approx(1.25)
     softplus = lambda v: math.log1p(math.exp(v))  # noqa: E731
     assert d_loss("ns", real, fake).item() == pytest.approx((softplus(-2) + softplus(1)) / 2 + (softplus(0.5) + softplus(-3)) / 2)
+
+
+
+def test_top_k_keeps_the_fakes_rated_most_real():
+    fake = torch.tensor([0.5, -3.0, 2.0, 1.0, -1.0])
+    assert sorted(top_k(fake, 0.5).tolist()) == [0.5, 1.0, 2.0]  # ceil(2.5) of 5
+    assert top_k(fake, 0.01).tolist() == [2.0]
+    assert top_k(fake, 1.0) is fake
+    grad = torch.zeros(5, requires_grad=True)
+    g_loss("ns", top_k(fake + grad, 0.4)).backward()  # the two best fakes take all the gradient
+    assert (grad.grad != 0).tolist() == [False, False, True, True, False]
 
 
 def test_collapse_monitor_warns_below_the_stated_fraction():

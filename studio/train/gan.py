@@ -24,7 +24,7 @@ from ..models import build
 from ..models.dcgan import init_torch_default
 from .augment import diff_augment
 from .distributed import Placement
-from .losses import R1_INTERVAL, d_loss, g_loss, gradient_penalty, r1_penalty
+from .losses import R1_INTERVAL, d_loss, g_loss, gradient_penalty, r1_penalty, top_k
 from .loop import Preview, Trainer, train
 from .monitor import DiversityMonitor
 from .schedules import lr_factor, set_lr
@@ -258,7 +258,7 @@ class GanTrainer(Trainer):
         cfg, logs = self.cfg, {}
         with self.place.autocast():
             d_out, c_fake, t_fake = self.discriminate(fake, y_fake, cfg.class_loss > 0)
-            loss_g = g_loss(cfg.loss, d_out.float())
+            loss_g = g_loss(cfg.loss, top_k(d_out.float(), cfg.top_k))
             if cfg.class_loss > 0:
                 logs["loss_cls_fake"] = term = F.cross_entropy(c_fake.float(), y_fake)
                 loss_g = loss_g + cfg.class_loss * term

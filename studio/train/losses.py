@@ -6,6 +6,8 @@ Losses take the discriminator's logits (B,) and return a scalar:
   hinge    (Lim & Ye 2017; Miyato et al. 2018): D: relu(1 - D(x)) + relu(1 + D(G(z))), G: -D(G(z))
   wgan-gp  Wasserstein with gradient penalty (Gulrajani et al. 2017): D: D(G(z)) - D(x) plus
            `gradient_penalty`, G: -D(G(z)); the critic takes several steps per generator step
+`top_k` keeps the fakes D rates most real for the generator's loss (top-k training, Sinha et al.
+2020: the worst fakes' gradients point away from the real pictures' modes).
 Penalties take a critic (pictures -> logits) and pictures: `gradient_penalty` on random
 mixes of real and fake, `r1_penalty` (Mescheder et al. 2018) on real pictures, applied
 lazily every R1_INTERVAL discriminator steps and scaled by it (StyleGAN2).
@@ -13,6 +15,7 @@ lazily every R1_INTERVAL discriminator steps and scaled by it (StyleGAN2).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -42,6 +45,13 @@ def g_loss(kind: str, d_fake: torch.Tensor) -> torch.Tensor:
     if kind in ("hinge", "wgan-gp"):
         return -d_fake.mean()
     raise ValueError(f"unknown loss {kind!r}")
+
+
+def top_k(d_fake: torch.Tensor, share: float) -> torch.Tensor:
+    """The largest ceil(share * B) of the logits (B,): the fakes the generator's loss takes."""
+    if share >= 1.0:
+        return d_fake
+    return d_fake.topk(max(1, math.ceil(share * d_fake.shape[0]))).values
 
 
 def _input_gradient(critic: Critic, x: torch.Tensor) -> torch.Tensor:

@@ -156,6 +156,9 @@ class GanConfig(TrainConfig):
     mode_seeking: float = knob(0.0, "weight of MSGAN's mode-seeking term (G is rewarded when two latents of the "
                                "same class give different pictures); a resumed run may add it", lo=0,
                                what="The mode-seeking weight", old=0.0, metavar="WEIGHT")
+    top_k: float = knob(1.0, "share of each batch's generated pictures whose adversarial loss trains G: those D "
+                        "rates most real (top-k training); 1 for all; a resumed run may change it", lo=0.01, hi=1,
+                        what="The top-k share", old=1.0, metavar="SHARE")
     merge_classes: dict[str, str] = knob({}, "cgan: count a class folder's pictures as another class, e.g. "
                                          "'fruit & veg=food & drink'", parse=class_merges, old={},
                                          metavar="FROM=TO,...")
