@@ -87,7 +87,6 @@ def test_losses_on_known_logits():
     assert d_loss("ns", real, fake).item() == pytest.approx((softplus(-2) + softplus(1)) / 2 + (softplus(0.5) + softplus(-3)) / 2)
 
 
-
 def test_top_k_keeps_the_fakes_rated_most_real():
     fake = torch.tensor([0.5, -3.0, 2.0, 1.0, -1.0])
     assert sorted(top_k(fake, 0.5).tolist()) == [0.5, 1.0, 2.0]  # ceil(2.5) of 5
