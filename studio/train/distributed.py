@@ -8,6 +8,7 @@ averaged across processes, and only rank 0 writes logs, state and checkpoints.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from dataclasses import dataclass
 
@@ -80,5 +81,11 @@ def seed_rank(seed: int, place: Placement, step: int = 0) -> None:
 
 
 def teardown() -> None:
+    """Leave the process group and free what training left (DDP wrappers: drop them first, see
+    Trainer.unwrap) while Python still runs. Left to the collection at interpreter exit, a gloo
+    worker thread can be left needing the GIL that exit no longer gives, and the rank aborts
+    ("terminate called without an active exception").
+    """
     if dist.is_initialized():
         dist.destroy_process_group()
+    gc.collect()

@@ -67,6 +67,10 @@ class Trainer:
         """The modules the steps call: DDP across processes, the modules themselves otherwise."""
         self.g_train, self.d_train = wrap(self.g, place), wrap(self.d, place)
 
+    def unwrap(self) -> None:
+        """Drop the DDP wrappers, so that teardown can collect them."""
+        self.g_train, self.d_train = self.g, self.d
+
     def started(self, info: dict[str, Any]) -> None:
         """Called once the run's state is in place (new, resumed or branched), before the first step."""
         self.last_sample = info["images_seen"]
@@ -213,5 +217,6 @@ def train(trainer: Trainer, resume: bool = False, max_images: int | None = None)
             show(run, *(trainer.every_sample(run.path, info["images_seen"]) or (None, {})))
     bar.close()
     run.close()
+    trainer.unwrap()
     teardown()
     return Path(cfg.checkpoints) / cfg.name
