@@ -5,8 +5,8 @@
 Serves the app on a loopback port in headless Debian Chromium (Playwright). In the
 two GAN tabs it types seeds and drags the truncation slider, and times each change to
 the new picture in the page (and, for a style-based model, each 4x4 style-mixing figure
-from the Mix click). In the "Sketch to image" tab it draws each of six
-objects stroke by stroke with the mouse
+from the Mix click, then the switch to truncation towards a cluster and moves with it on).
+In the "Sketch to image" tab it draws each of six objects stroke by stroke with the mouse
 on the canvas, as a person would: Brush tool, press, move, release (with --hints, then
 a few colour hints: a brush colour from the palette, a short stroke inside a shape). After every
 release it waits for the output picture to change and records the time from the
@@ -119,14 +119,19 @@ def gan_latency(page, port: int, tab: str, prefix: str, moves: int = 8) -> list[
     page.goto(f"http://127.0.0.1:{port}/")
     page.wait_for_selector("#latent-picture img", timeout=60_000)
     page.get_by_role("tab", name=tab).click()
+    page.wait_for_selector(f"#{prefix}-picture img", timeout=60_000)
+    return move_latency(page, prefix, moves)
+
+
+def move_latency(page, prefix: str, moves: int, first_seed: int = 100) -> list[float]:
+    """Seconds from each seed entry (even moves) or slider release (odd) to the new picture."""
     picture = f"#{prefix}-picture img"
-    page.wait_for_selector(picture, timeout=60_000)
     times = []
     for i in range(moves):
         old = src(page, picture)
         t0 = time.monotonic()
         if i % 2 == 0:
-            page.fill(f"#{prefix}-seed input", str(100 + i))
+            page.fill(f"#{prefix}-seed input", str(first_seed + i))
             page.press(f"#{prefix}-seed input", "Enter")
         else:
             slider = page.locator(f"#{prefix}-psi input[type=range]")
@@ -149,6 +154,18 @@ def mixing_latency(page, levels: tuple[str, ...] = ("coarse", "middle", "fine"))
         page.click("#latent-mix")
         wait_new(page, figure, old)
         times.append(time.monotonic() - t0)
+    return times
+
+
+def towards_latency(page, moves: int = 6) -> list[float]:
+    """Seconds from choosing truncation towards a cluster (its first use fits the centres) to the
+    new picture, then from each move with it on; back to the mean after."""
+    picture, radio = "#latent-picture img", page.locator("#latent-towards")
+    old, t0 = src(page, picture), time.monotonic()
+    radio.get_by_label("cluster").check()
+    wait_new(page, picture, old)
+    times = [time.monotonic() - t0, *move_latency(page, "latent", moves, first_seed=200)]
+    radio.get_by_label("mean").check()
     return times
 
 
@@ -206,6 +223,9 @@ def main() -> None:
                 if prefix == "latent" and getattr(registry.get(registry.names("latent")[0]), "style_based", False):
                     ms = [round(t * 1000) for t in mixing_latency(page)]
                     print(f"Style mixing, 4x4 figure, coarse / middle / fine: {ms} ms")
+                    ms = [round(t * 1000) for t in towards_latency(page)]
+                    print(f"Truncate towards cluster: {ms[0]} ms to the picture, then moves median "
+                          f"{statistics.median(ms[1:]):.0f} ms, max {max(ms[1:])} ms")
                 if args.screenshots:
                     page.click(f"#{prefix}-walk")
                     page.wait_for_selector(f"#{prefix}-strip img", timeout=30_000)

@@ -10,12 +10,14 @@ from pathlib import Path
 from .errors import StudioError
 from .knobs import add_flags
 from .tasks import TASKS, TRAINERS
-from .tasks.mixing import LEVELS, NOISE_MODES
+from .tasks.mixing import LEVELS, NOISE_MODES, TOWARDS
 from .tasks.style.settings import StyleSettings
 from .train.recipes import CONFIGS
 
 NOISE_HELP = ("a style-based model's noise maps: seed (drawn from each seed), const (the same for every seed), "
               "random (fresh each time), none")
+TOWARDS_HELP = ("what truncation moves w towards: mean (psi 0: the average picture for every seed) or cluster "
+                "(each seed's nearest typical style; unconditional style-based models)")
 # The command line renders bigger and longer than the Python API's defaults: it runs once, unattended.
 STYLIZE_DEFAULTS = {"size": 384, "steps": 200}
 
@@ -61,7 +63,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     model = _registry(args).get(args.model)
     seeds = parse_seeds(args.seeds)
     classes = parse_class_mix(args.class_) if args.class_ else None
-    images = sample(model, seeds, truncation=args.truncation, classes=classes, noise=args.noise)
+    images = sample(model, seeds, truncation=args.truncation, classes=classes, noise=args.noise, towards=args.towards)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         grid(images).save(args.out)
@@ -81,7 +83,7 @@ def cmd_interpolate(args: argparse.Namespace) -> None:
     model = _registry(args).get(args.model)
     classes = parse_class_mix(args.class_) if args.class_ else None
     frames = interpolate(model, args.from_, args.to, args.frames, truncation=args.truncation, classes=classes,
-                         mode=args.mode, noise=args.noise)
+                         mode=args.mode, noise=args.noise, towards=args.towards)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".gif":
@@ -110,7 +112,7 @@ def cmd_mix(args: argparse.Namespace) -> None:
 
     model = _registry(args).get(args.model)
     figure = mixing_figure(model, parse_seeds(args.seeds), parse_seeds(args.style_seeds), parse_levels(args.levels),
-                           truncation=args.truncation, noise=args.noise)
+                           truncation=args.truncation, noise=args.noise, towards=args.towards)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     figure.save(args.out)
     print(f"wrote {args.out} ({figure.width}x{figure.height})")
@@ -165,7 +167,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
         torch.set_num_threads(args.threads)
     result = evaluate(args.model, _registry(args), n=args.n, data=args.data, save=not args.no_save,
-                      inception=args.inception)
+                      inception=args.inception, truncations=args.truncation)
     if args.json:
         print_json(result)
     else:
@@ -241,6 +243,7 @@ def _add_sampling(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     s.add_argument("--out", help="one grid PNG")
     s.add_argument("--out-dir", help="one PNG per seed, seed<N>.png")
     s.add_argument("--noise", choices=NOISE_MODES, default="seed", help=NOISE_HELP)
+    s.add_argument("--towards", choices=TOWARDS, default="mean", help=TOWARDS_HELP)
     s.set_defaults(func=cmd_sample)
 
     s = sub.add_parser("interpolate", parents=[common], help="walk between two seeds")
@@ -253,6 +256,7 @@ def _add_sampling(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     s.add_argument("--mode", choices=["slerp", "lerp"], default="slerp")
     s.add_argument("--frame-ms", type=int, default=80)
     s.add_argument("--noise", choices=NOISE_MODES, default="seed", help=NOISE_HELP)
+    s.add_argument("--towards", choices=TOWARDS, default="mean", help=TOWARDS_HELP)
     s.add_argument("--out", required=True, help="walk.gif, or a PNG strip")
     s.set_defaults(func=cmd_interpolate)
 
@@ -264,6 +268,7 @@ def _add_sampling(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
                    "shape), middle (16-32 px: features), fine (64 px and up: colour, texture) or FIRST-LAST in px")
     s.add_argument("--truncation", type=float, default=1.0, help="psi in [0, 1]")
     s.add_argument("--noise", choices=NOISE_MODES, default="seed", help=NOISE_HELP)
+    s.add_argument("--towards", choices=TOWARDS, default="mean", help=TOWARDS_HELP)
     s.add_argument("--out", required=True, help="the figure, a PNG")
     s.set_defaults(func=cmd_mix)
 
@@ -293,6 +298,9 @@ def _add_making(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     s.add_argument("--json", action="store_true")
     s.add_argument("--no-save", action="store_true", help="do not write the figures into studio.json")
     s.add_argument("--threads", type=int)
+    s.add_argument("--truncation", type=float, nargs="+", default=[], metavar="PSI",
+                   help="also the figures at these psi, towards the mean w and towards the nearest cluster "
+                        "(an unconditional style-based model)")
     s.add_argument("--inception", nargs="?", const="", metavar="FILE",
                    help="also Inception FID and IS through torch-fidelity (the metrics extra), with its "
                         "InceptionV3 weights file (default: the one in torch's hub cache; nothing is downloaded)")

@@ -153,3 +153,22 @@ def test_sample_and_interpolate_take_a_noise_mode(style_root, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["sample", "tiny-style", "--seeds", "1", "--noise", "loud", "--out", str(tmp_path / "x.png")])
     assert "invalid choice: 'loud'" in capsys.readouterr().err
+
+
+def test_sample_interpolate_and_mix_take_towards(style_root, tmp_path, capsys):
+    import numpy as np
+
+    import studio
+    from studio.imaging.convert import grid
+
+    model = studio.Registry(style_root).get("tiny-style")
+    out = tmp_path / "c.png"
+    args = ["--checkpoints", str(style_root), "--truncation", "0.2", "--towards", "cluster"]
+    assert run(capsys, "sample", "tiny-style", "--seeds", "1-6", "--out", str(out), *args)[0] == 0
+    same = studio.sample(model, range(1, 7), 0.2, towards="cluster")
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(grid(same)))
+    assert run(capsys, "interpolate", "tiny-style", "--from", "1", "--to", "2", "--frames", "3",
+               "--out", str(tmp_path / "w.png"), *args)[0] == 0
+    assert run(capsys, "mix", "tiny-style", "--out", str(tmp_path / "m.png"), *args)[0] == 0
+    code, _, err = run(capsys, "sample", "tiny-latent", "--seeds", "1", "--out", str(tmp_path / "x.png"), *args)
+    assert code == 2 and "Truncation towards a cluster needs an unconditional style-based model" in err

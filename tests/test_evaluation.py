@@ -12,7 +12,7 @@ from studio.models.efficientnet_lite import load_efficientnet_lite0
 from studio.evaluation.report import report
 from studio.evaluation.metrics import fd, kid, probe_accuracy, probe_confusions, train_probe
 
-from .conftest import make_conditional, make_image_folder
+from .conftest import make_conditional, make_image_folder, make_style
 
 
 def test_fd_of_a_set_with_itself_is_zero_and_grows_with_noise():
@@ -131,3 +131,22 @@ def test_eval_of_a_sketch_model(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["n_heldout"] == 6 and 0 < result["l1"] <= 2 and result["psnr_db"] > 0
     assert result["fd"] > 0 and result["fd_app_input"] > 0
+
+
+def test_eval_measures_truncation_towards_the_mean_and_a_cluster(tmp_path, capsys):
+    data = make_image_folder(tmp_path / "data", classes=["circles", "squares"], per_class=40, size=32)
+    files = sorted(p.relative_to(data).as_posix() for p in data.rglob("img1*.png"))
+    (data / "dataset.json").write_text(json.dumps({"heldout": {"files": files}}))
+    root = tmp_path / "ck"
+    make_style(root)
+    args = ["--n", "30", "--data", str(data), "--checkpoints", str(root)]
+    assert main(["eval", "tiny-style", *args, "--json", "--truncation", "0.5", "0"]) == 0
+    table = json.loads(capsys.readouterr().out)["truncation"]
+    assert list(table) == ["0.5", "0.0"] and all(set(row) == {"mean", "cluster"} for row in table.values())
+    assert all(0 <= f["grid_distinct_of_64"] <= 64 and f["fd"] > 0 for row in table.values() for f in row.values())
+    assert all(row["mean"]["fd"] != row["cluster"]["fd"] for row in table.values())
+    stored = Registry(root).spec("tiny-style").raw["metrics"]
+    assert "at truncation psi 0.5: towards the mean: FD" in report("tiny-style", stored)
+    make_conditional(root, "c")
+    assert main(["eval", "c", *args, "--truncation", "0.5"]) == 2
+    assert "--truncation measures an unconditional style-based model" in capsys.readouterr().err

@@ -117,6 +117,8 @@ def test_a_seed_is_the_same_picture_on_the_gpu(tmp_path):
     make_style(tmp_path)
     cpu = Registry(tmp_path, device="cpu").get("tiny-style")
     gpu = Registry(tmp_path, device="cuda").get("tiny-style")
-    a, b = sample(cpu, [1, 2])[0], sample(gpu, [1, 2])[0]
-    diff = torch.tensor(list(a.tobytes()), dtype=torch.int16) - torch.tensor(list(b.tobytes()), dtype=torch.int16)
-    assert diff.abs().max() <= 2  # float differences between devices, not another picture
+    for towards in ("mean", "cluster"):
+        a, b = sample(cpu, [1, 2], 0.5, towards=towards)[0], sample(gpu, [1, 2], 0.5, towards=towards)[0]
+        diff = torch.tensor(list(a.tobytes()), dtype=torch.int16) - torch.tensor(list(b.tobytes()), dtype=torch.int16)
+        assert diff.abs().max() <= 2  # float differences between devices, not another picture
+    assert torch.equal(cpu.clusters(), gpu.clusters().cpu())  # fitted on the CPU for either

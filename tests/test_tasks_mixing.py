@@ -1,4 +1,5 @@
-"""Sampling a style-based generator: seeds, truncation in w, noise modes, walks and style mixing."""
+"""Sampling a style-based generator: seeds, truncation in w (towards the mean or a cluster), noise
+modes, walks and style mixing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 import studio
 from studio import StudioError
 from studio.models import build
+from studio.models.stylegan import CLUSTERS, kmeans
 from studio.tasks.mixing import inputs, level_range, mix_ws, ws_of
 
 
@@ -81,3 +83,63 @@ def test_only_unconditional_style_based_models_mix():
     conditional = build("stylegan", {"z_dim": 8, "w_dim": 8, "width": 4, "image_size": 32, "n_classes": 3})
     with pytest.raises(StudioError, match="needs an unconditional style-based model"):
         studio.style_mix(conditional, [1], [2])
+
+
+def test_kmeans_finds_separated_clusters():
+    gen = torch.Generator().manual_seed(0)
+    truth = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    points = torch.cat([c + 0.1 * torch.randn(200, 2, generator=gen) for c in truth])
+    found = kmeans(points, 3)
+    assert torch.cdist(truth, found).min(dim=1).values.max() < 0.05  # each true centre has a found one on it
+
+
+def test_truncation_towards_a_cluster_moves_w_towards_its_nearest_centre(model):
+    z, _ = inputs(model, range(40), "none")
+    centres = model.clusters()
+    assert centres.shape == (CLUSTERS, 8) and torch.equal(centres, model.clusters())  # fitted once, kept
+    w1, w0, w_half = (ws_of(model, z, psi, towards="cluster")[:, 0] for psi in (1.0, 0.0, 0.5))
+    nearest = centres[torch.cdist(w1, centres).argmin(dim=1)]
+    assert torch.equal(w1, ws_of(model, z, 1.0)[:, 0])  # psi 1: untouched
+    assert torch.allclose(w0, nearest) and torch.allclose(w_half, nearest + 0.5 * (w1 - nearest), atol=1e-5)
+    assert len(torch.unique(w0, dim=0)) > 1  # psi 0: one typical style per cluster, not one for all
+
+
+def test_cluster_truncation_at_psi_0_gives_each_cluster_one_picture(model):
+    pictures = arrays(studio.sample(model, range(40), truncation=0.0, towards="cluster"))
+    z, _ = inputs(model, range(40), "none")
+    cluster = torch.cdist(ws_of(model, z, 1.0)[:, 0], model.clusters()).argmin(dim=1).tolist()
+    first = {}
+    for picture, k in zip(pictures, cluster):
+        assert (picture == pictures[first.setdefault(k, cluster.index(k))]).all()
+    assert len(set(cluster)) > 1 and not all((p == pictures[0]).all() for p in pictures)
+
+
+def test_centres_are_fitted_again_after_training():
+    g = build("stylegan", {"z_dim": 8, "w_dim": 8, "width": 4, "image_size": 32, "mapping_layers": 2}).eval()
+    before = g.clusters()
+    with torch.no_grad():
+        g.mapping.net[0].weight.mul_(2.0)  # as a training step would move it
+    assert torch.equal(g.clusters(), before)  # kept while the model is not trained
+    g.train().eval()
+    assert not torch.equal(g.clusters(), before)
+
+
+def test_towards_a_cluster_in_walks_and_mixing(model):
+    walk = arrays(studio.interpolate(model, 1, 2, 4, truncation=0.3, towards="cluster"))
+    ends = arrays(studio.sample(model, [1, 2], truncation=0.3, towards="cluster"))
+    assert (walk[0] == ends[0]).all()
+    # All levels from B, without noise (a mix keeps A's noise): B's picture, truncated the same way.
+    everything = arrays(studio.style_mix(model, [1], [2], levels=(1, 4096), truncation=0.3, noise="none",
+                                         towards="cluster"))
+    assert (everything[0] == arrays(studio.sample(model, [2], 0.3, noise="none", towards="cluster"))[0]).all()
+
+
+def test_towards_errors(model):
+    with pytest.raises(StudioError, match="Truncate towards must be one of mean, cluster"):
+        studio.sample(model, [1], 0.5, towards="median")
+    dcgan = build("dcgan", {"z_dim": 8, "width": 4})
+    conditional = build("stylegan", {"z_dim": 8, "w_dim": 8, "width": 4, "image_size": 32, "n_classes": 3})
+    for other, classes in ((dcgan, None), (conditional, 0)):
+        with pytest.raises(StudioError, match="Truncation towards a cluster needs an unconditional style-based"):
+            studio.sample(other, [1], 0.5, classes=classes, towards="cluster")
+    assert len(studio.sample(dcgan, [1], 0.5, towards="mean")) == 1

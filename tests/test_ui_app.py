@@ -63,6 +63,17 @@ def test_sample_and_walk_take_the_noise_mode(client):
     assert len(strip) == 3 and gif.endswith(".gif") and message == ""
 
 
+def test_sample_walk_and_mix_take_towards(client):
+    mean, cluster = (np.asarray(Image.open(client.predict("tiny-style", 3, 0.0, "seed", t, api_name="/sample")[0]))
+                     for t in ("mean", "cluster"))
+    assert not np.array_equal(mean, cluster)
+    strip, gif, message = client.predict("tiny-style", 1, 2, 3, 0.5, "slerp", "seed", "cluster",
+                                         api_name="/interpolate")
+    assert len(strip) == 3 and gif.endswith("-cluster.gif") and message == ""
+    figure, message = client.predict("tiny-style", "1", "2", "coarse", 0.5, "seed", "cluster", api_name="/style_mix")
+    assert figure and message == ""
+
+
 def test_sample_endpoint(client):
     image, grid, message = client.predict("tiny-latent", 5, 0.7, api_name="/sample")
     picture = Image.open(image)
@@ -295,15 +306,17 @@ def rest_call(client, api: str, body: str) -> tuple[str, str]:
     return events[-1], data[-1]
 
 
-# Over plain REST every input is sent, the Latent explorer's noise mode last (gradio_client fills it in).
+# Over plain REST every input is sent, the Latent explorer's noise mode and towards last (gradio_client
+# fills them in).
 @pytest.mark.parametrize("api,body", [
-    ("sample", '["tiny-latent", 1, NaN, "seed"]'),
-    ("sample", '["tiny-latent", 1, Infinity, "seed"]'),
-    ("sample", '["tiny-latent", NaN, 0.5, "seed"]'),
-    ("sample", '["tiny-latent", -Infinity, 0.5, "seed"]'),
-    ("interpolate", '["tiny-latent", 1, 2, 3, NaN, "slerp", "seed"]'),
-    ("interpolate", '["tiny-latent", 1, 2, 1000000, 0.5, "slerp", "seed"]'),
-    ("sample", '["tiny-style", 1, 0.5, "loud"]'),
+    ("sample", '["tiny-latent", 1, NaN, "seed", "mean"]'),
+    ("sample", '["tiny-latent", 1, Infinity, "seed", "mean"]'),
+    ("sample", '["tiny-latent", NaN, 0.5, "seed", "mean"]'),
+    ("sample", '["tiny-latent", -Infinity, 0.5, "seed", "mean"]'),
+    ("interpolate", '["tiny-latent", 1, 2, 3, NaN, "slerp", "seed", "mean"]'),
+    ("interpolate", '["tiny-latent", 1, 2, 1000000, 0.5, "slerp", "seed", "mean"]'),
+    ("sample", '["tiny-style", 1, 0.5, "loud", "mean"]'),
+    ("sample", '["tiny-style", 1, 0.5, "seed", "median"]'),
     ("sample_class", '["tiny-classes", 1, 0.5, "circles", "squares", NaN]'),
     ("sample_class", '["nope", 1, 0.5, "circles", "(none)", 0.5]'),
 ])
@@ -317,7 +330,7 @@ def test_non_finite_and_out_of_range_values_are_refused(client, api, body):
 
 
 def test_a_non_finite_mixing_truncation_is_refused(client):
-    event, data = rest_call(client, "style_mix", '{"data": ["tiny-style", "1", "2", "coarse", NaN, "seed"]}')
+    event, data = rest_call(client, "style_mix", '{"data": ["tiny-style", "1", "2", "coarse", NaN, "seed", "mean"]}')
     assert event == "complete" and "Could not do that" in data and "Truncation" in data, data  # the figure stays
 
 

@@ -54,18 +54,20 @@ def pick_option(page, dropdown, name):
 
 
 def test_style_mixing_in_the_latent_explorer(page):
-    panel, noise, figure = "#latent-mixing", "#latent-noise", "#latent-mix-figure img"
-    assert not page.locator(panel).is_visible() and not page.locator(noise).is_visible()  # a DCGAN is picked
+    panel, noise, towards, figure = "#latent-mixing", "#latent-noise", "#latent-towards", "#latent-mix-figure img"
+    assert not any(page.locator(part).is_visible() for part in (panel, noise, towards))  # a DCGAN is picked
     assert page.locator("#latent-path").is_visible()
     first = src(page, "#latent-picture img")
     pick_option(page, "#latent-model", "tiny-style")
     page.wait_for_selector(panel, state="visible", timeout=15_000)
-    assert page.locator(noise).is_visible()
+    assert page.locator(noise).is_visible() and page.locator(towards).is_visible()
     assert not page.locator("#latent-path").is_visible()  # a style-based walk goes straight in w
     styled = wait_for_change(lambda: src(page, "#latent-picture img"), first)  # the style model's picture
 
     pick_option(page, "#latent-noise", "none")  # a new noise mode redraws the picture
-    wait_for_change(lambda: src(page, "#latent-picture img"), styled)
+    noiseless = wait_for_change(lambda: src(page, "#latent-picture img"), styled)
+    page.locator(towards).get_by_label("cluster").check()  # so does truncating towards a cluster
+    wait_for_change(lambda: src(page, "#latent-picture img"), noiseless)
     page.get_by_label("coarse").check()
     page.fill("#latent-mix-seeds input, #latent-mix-seeds textarea", "1-3")
     page.click("#latent-mix")
@@ -86,9 +88,12 @@ def test_style_mixing_in_the_latent_explorer(page):
     assert "Give 1 to 16 style seeds, got 100" in page.inner_text("#latent-mix-message")
     assert src(page, figure) == shown
 
+    styled = src(page, "#latent-picture img")
     pick_option(page, "#latent-model", "tiny-latent")  # back to the DCGAN: the panel goes
     page.wait_for_selector(panel, state="hidden", timeout=15_000)
-    assert not page.locator(noise).is_visible()
+    assert not page.locator(noise).is_visible() and not page.locator(towards).is_visible()
+    wait_for_change(lambda: src(page, "#latent-picture img"), styled)  # the hidden radio still says cluster:
+    assert page.inner_text("#latent-message").strip() == ""  # the DCGAN draws all the same
 
 
 def test_class_conditional(page):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .. import validate
 from ..checkpoints import Registry, Spec, update_metrics
 from ..data.folder import ImageSet, load_folder
 from ..data.pairs import load_pairs
@@ -22,8 +24,9 @@ from ..imaging.convert import from_uint8, to_uint8
 from ..imaging.memory import reuse_large_buffers
 from ..tasks import latent
 from ..tasks.latent import DEFAULT_TRUNCATION, latents
-from ..tasks.mixing import is_style_based
+from ..tasks.mixing import TOWARDS, is_style_based
 from ..tasks.sketch import model_input, takes_hints, trained_stroke
+from ..models import ARCHS
 from ..models.efficientnet_lite import load_efficientnet_lite0
 from .hints import generator_input, hint_errors
 from .inception import Extractor, inception_metrics, load_inception
@@ -49,13 +52,13 @@ def features(images: torch.Tensor, net: torch.nn.Module, batch: int = 50) -> np.
 
 @torch.no_grad()
 def generate(model: torch.nn.Module, n: int, labels: np.ndarray | None = None, seed_offset: int = 10_000_000,
-             psi: float = 1.0) -> torch.Tensor:
-    """n generator outputs (N, 3, S, S) in [-1, 1] at truncation psi (of w for a style-based
-    model, of z otherwise), seeds from `seed_offset`, one class each."""
+             psi: float = 1.0, towards: str = "mean") -> torch.Tensor:
+    """n generator outputs (N, 3, S, S) in [-1, 1] at truncation psi (of w `towards` the mean or
+    a cluster for a style-based model, of z otherwise), seeds from `seed_offset`, one class each."""
     z = latents(range(seed_offset, seed_offset + n), model.z_dim)
     y = F.one_hot(torch.as_tensor(labels[:n]), model.n_classes).float() if labels is not None else None
     if is_style_based(model):
-        return latent.generate(model, z, y, batch=100, style_psi=psi)
+        return latent.generate(model, z, y, batch=100, style_psi=psi, towards=towards)
     return latent.generate(model, psi * z, y, batch=100)
 
 
@@ -101,8 +104,9 @@ def gan_splits(spec: Spec, data: Path) -> tuple[ImageSet, ImageSet]:
 
 
 def evaluate_gan(model: torch.nn.Module, spec: Spec, splits: tuple[ImageSet, ImageSet], n: int = 2000,
-                 seed: int = 0) -> dict:
-    """FD and KID against held-out real images (+ per-class probe accuracy for conditional models)."""
+                 seed: int = 0, truncations: Sequence[float] = ()) -> dict:
+    """FD and KID against held-out real images (+ per-class probe accuracy for conditional models;
+    + the figures at each of `truncations` for an unconditional style-based model)."""
     conditional, classes, merge = learned_classes(spec)
     heldout, train = splits
     net = load_efficientnet_lite0()
@@ -127,10 +131,12 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, splits: tuple[ImageSet, Ima
     # The 8x8 grid of seeds 0-63 that checkpoints/README.md shows (classes in turn).
     grid_labels = np.arange(64) % len(classes) if conditional else None
     real_64 = heldout.images[rng.choice(len(heldout.images), min(64, len(heldout.images)), replace=False)]
-    distinct, threshold = distinct_cells(features(generate(model, 64, grid_labels, seed_offset=0), net),
-                                         features(real_64, net))
+    f_real_64 = features(real_64, net)
+    distinct, threshold = distinct_cells(features(generate(model, 64, grid_labels, seed_offset=0), net), f_real_64)
     result["grid_distinct_of_64"] = distinct
     result["grid_repeat_threshold"] = round(threshold, 3)
+    if truncations:
+        result["truncation"] = truncation_table(model, truncations, n, net, f_held, f_real_64)
     if conditional:
         f_train_all = features(train.images, net)
         probe = train_probe(f_train_all, train.labels.numpy(), len(classes))
@@ -144,6 +150,22 @@ def evaluate_gan(model: torch.nn.Module, spec: Spec, splits: tuple[ImageSet, Ima
             result["merged_classes"] = merged_shares(classes, train, heldout, f_train_all, f_held,
                                                      {"generated": f_gen, f"generated_{AT_APP_PSI}": f_app}, gen_labels)
     return result
+
+
+def truncation_table(model: torch.nn.Module, psis: Sequence[float], n: int, net: torch.nn.Module,
+                     f_held: np.ndarray, f_real_64: np.ndarray) -> dict:
+    """For an unconditional style-based model: FD, KID and distinct cells of the 8x8 grid at each
+    truncation psi, with w moved towards the mean w and towards its nearest cluster."""
+    table = {}
+    for psi in psis:
+        row = {}
+        for towards in TOWARDS:
+            f_gen = features(generate(model, n, psi=psi, towards=towards), net)
+            f_grid = features(generate(model, 64, seed_offset=0, psi=psi, towards=towards), net)
+            row[towards] = {"fd": round(fd(f_gen, f_held), 3), "kid": round(kid(f_gen, f_held), 5),
+                            "grid_distinct_of_64": distinct_cells(f_grid, f_real_64)[0]}
+        table[str(psi)] = row
+    return table
 
 
 def merged_shares(classes: list[str], train: ImageSet, heldout: ImageSet, f_train: np.ndarray, f_held: np.ndarray,
@@ -238,12 +260,17 @@ def evaluate_inception(model: torch.nn.Module, spec: Spec, splits: tuple[ImageSe
 
 
 def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = None, save: bool = True,
-             inception: str | None = None) -> dict:
+             inception: str | None = None, truncations: Sequence[float] = ()) -> dict:
     """Measure checkpoint `name`; with `save`, store the figures in its studio.json. `inception`:
-    also Inception FID and IS, with the weights file at that path ("" : in torch's hub cache)."""
+    also Inception FID and IS, with the weights file at that path ("" : in torch's hub cache).
+    `truncations`: also the figures at these psi, towards the mean and a cluster (an
+    unconditional style-based model)."""
     spec = registry.spec(name)
     if not 20 <= n <= 50_000:
         raise StudioError(f"--n must be between 20 and 50000, got {n}.")
+    truncations = [validate.unit("Truncation", psi) for psi in truncations]
+    if truncations and (spec.task != "latent" or not is_style_based(ARCHS.get(spec.arch))):
+        raise StudioError("--truncation measures an unconditional style-based model (such as emoji64-style).")
     if inception is not None and spec.task == "sketch":
         raise StudioError("--inception measures GAN checkpoints (latent or conditional), not sketch models.")
     extract = load_inception(inception or None, registry.device) if inception is not None else None  # fails early
@@ -252,7 +279,8 @@ def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = No
     else:
         t0 = time.monotonic()
         splits = gan_splits(spec, data_folder(spec, data))  # read once, for both
-        result = {**evaluate_gan(registry.get(name), spec, splits, n), "seconds": round(time.monotonic() - t0, 1)}
+        result = {**evaluate_gan(registry.get(name), spec, splits, n, truncations=truncations),
+                  "seconds": round(time.monotonic() - t0, 1)}
         if extract is not None:
             result["inception"] = evaluate_inception(registry.get(name), spec, splits, n, extract)
     if save:

@@ -70,11 +70,23 @@ def _gan_lines(m: dict) -> list[str]:
     app = m.get(AT_APP_PSI) or {}
     if "fd" in app:
         lines.append(f"FD  {_num(app['fd'], '10.3f')}   at truncation psi {DEFAULT_TRUNCATION} (the app's default)")
+    lines += _truncation_lines(m.get("truncation") or {})
     if m.get("probe_min_ratio") is not None:
         at_app = (f"; at psi {DEFAULT_TRUNCATION} {_num(app['probe_min_ratio'], '.0%')}"
                   if app.get("probe_min_ratio") is not None else "")
         lines.append(f"class probe on generated pictures: at worst {_num(m['probe_min_ratio'], '.0%')} of its "
                      f"accuracy on real held-out ones{at_app}")
+    return lines
+
+
+def _truncation_lines(table: dict) -> list[str]:
+    """FD, KID and distinct grid cells at each measured psi, towards the mean w and the nearest cluster."""
+    lines = []
+    for psi, row in table.items():
+        said = [f"towards {'the mean' if towards == 'mean' else 'a ' + towards}: FD {_num(f.get('fd'), '.3f')}, "
+                f"KID {_num(f.get('kid'), '.5f')}, {_num(f.get('grid_distinct_of_64'), 'd')} of 64 distinct"
+                for towards, f in row.items()]
+        lines.append(f"at truncation psi {psi}: " + "; ".join(said))
     return lines
 
 

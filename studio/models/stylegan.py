@@ -8,7 +8,9 @@ mixing), which scales the layer's input channels (modulation); the convolution's
 divided by its expected scale (demodulation), per-pixel noise adds stochastic detail (in the
 layers from `noise_from` px up; StyleGAN2 has it in all), and each resolution adds its RGB
 to the upsampled picture so far (skip outputs). Truncation moves w towards `w_avg`, the
-running mean of w kept while training.
+running mean of w kept while training, or towards the nearest of a few typical styles:
+k-means centres of w (multi-modal truncation, Mokady et al. 2022). On a varied data set the
+mean of w lies between the modes and draws none of them; a centre draws one.
 
 The convolutions modulate activations rather than weights (StyleGAN2's non-fused path):
 the same result, with plain convolutions, which the CPU runs fastest. All weights use
@@ -24,6 +26,7 @@ Shapes: z (B, z_dim), y (B, K) class weights, w (B, w_dim), ws (B, n_ws, w_dim),
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -35,6 +38,10 @@ from . import register
 SQRT2 = math.sqrt(2.0)
 W_AVG_BETA = 0.995  # the running mean of w moves by 0.5% of each batch's mean
 CENTRE_SAMPLES = 1024  # latents averaged for a class's mean w (a fixed set: the same mean every time)
+TOWARDS = ("mean", "cluster")  # what truncation moves w towards
+CLUSTERS = 64  # typical styles (k-means centres of w) for truncation towards a cluster
+CLUSTER_SAMPLES = 10_000  # latents the centres are fitted to (a fixed set: the same centres every time)
+KMEANS_STEPS = 50
 
 
 def lrelu(x: torch.Tensor) -> torch.Tensor:
@@ -149,6 +156,21 @@ class ToRGB(nn.Module):
         return self.conv(x, w) + self.bias[None, :, None, None]
 
 
+def kmeans(x: torch.Tensor, k: int, steps: int = KMEANS_STEPS, seed: int = 1) -> torch.Tensor:
+    """Lloyd's k-means of points x (N, D) from k of them drawn by `seed` -> centres (k, D);
+    a centre left without points keeps its place."""
+    centres = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:k]].clone()
+    for _ in range(steps):
+        nearest = torch.cdist(x, centres).argmin(dim=1)  # (N,)
+        sums = torch.zeros_like(centres).index_add_(0, nearest, x)
+        counts = torch.bincount(nearest, minlength=k).to(x.dtype)[:, None]  # (k, 1)
+        moved = torch.where(counts > 0, sums / counts.clamp_min(1), centres)
+        if torch.equal(moved, centres):
+            break
+        centres = moved
+    return centres
+
+
 def channels_at(width: int, image_size: int) -> dict[int, int]:
     """Channels per resolution, 4 .. image_size: `width` at the top, doubling per halving, capped at 8x."""
     sizes = [4 * 2**i for i in range(int(math.log2(image_size)) - 1)]
@@ -210,12 +232,36 @@ class StyleGenerator(nn.Module):
         means = torch.stack([self.mapping(z, row.expand(len(z), -1)).mean(0) for row in rows])
         return means[row_of]
 
-    def ws(self, z: torch.Tensor, psi: float = 1.0, y: torch.Tensor | None = None) -> torch.Tensor:
-        """z (B, z_dim), class weights y (B, K) if conditional -> ws (B, n_ws, w_dim), truncated
-        towards the mean w (of y's class) by psi (1: none, 0: the mean)."""
+    @torch.no_grad()
+    def clusters(self) -> torch.Tensor:
+        """(CLUSTERS, w_dim) typical styles: k-means centres of the w of a fixed set of latents,
+        fitted on first use and kept until the model trains again. Fitted by a CPU copy of the
+        mapping network, so that the centres (and a seed's picture) do not depend on the device."""
+        if self.n_classes:
+            raise ValueError("a conditional generator truncates towards its class's mean w, not a cluster")
+        if getattr(self, "_clusters", None) is None:
+            z = torch.randn(CLUSTER_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(0))
+            mapping = copy.deepcopy(self.mapping).float().cpu()
+            self._clusters = kmeans(mapping(z), CLUSTERS)
+        return self._clusters.to(self.w_avg.device)
+
+    def train(self, mode: bool = True) -> StyleGenerator:
+        self._clusters = None  # training moves w: the centres are fitted again when next used
+        return super().train(mode)
+
+    def ws(self, z: torch.Tensor, psi: float = 1.0, y: torch.Tensor | None = None,
+           towards: str = "mean") -> torch.Tensor:
+        """z (B, z_dim), class weights y (B, K) if conditional -> ws (B, n_ws, w_dim), truncated by
+        psi (1: none, 0: the centre) towards the mean w (of y's class) or each w's nearest cluster."""
+        if towards not in TOWARDS:
+            raise ValueError(f"towards must be one of {TOWARDS}, got {towards!r}")
         w = self.mapping(z, y)
         if psi != 1.0:
-            centre = self.centre(y)
+            if towards == "cluster":
+                centres = self.clusters().to(w.dtype)
+                centre = centres[torch.cdist(w, centres).argmin(dim=1)]  # (B, w_dim)
+            else:
+                centre = self.centre(y)
             w = centre + psi * (w - centre)
         return w[:, None, :].expand(-1, self.n_ws, -1)
 
@@ -236,15 +282,17 @@ class StyleGenerator(nn.Module):
         return [torch.randn(batch, *shape, device=device) for shape in self.noise_shapes()]
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, psi: float = 1.0,
-                noise: list[torch.Tensor | None] | None = None, mix_prob: float = 0.0) -> torch.Tensor:
-        """Pictures for latents z; with no `noise` given, fresh random noise (as in training).
+                noise: list[torch.Tensor | None] | None = None, mix_prob: float = 0.0,
+                towards: str = "mean") -> torch.Tensor:
+        """Pictures for latents z, truncated by psi `towards` the mean or a cluster (`ws`); with no
+        `noise` given, fresh random noise (as in training).
 
         In training mode, `w_avg` follows the batches' mean w, and with probability `mix_prob`
         a picture takes a second latent's w from a random layer on (style-mixing regularisation:
         layers learn not to rely on their neighbours having the same style)."""
         if noise is None:
             noise = self.random_noise(z.shape[0], z.device)
-        ws = self.ws(z, psi, y)
+        ws = self.ws(z, psi, y, towards)
         if self.training:
             with torch.no_grad():
                 self.w_avg.lerp_(ws[:, 0].mean(0).float(), 1.0 - W_AVG_BETA)

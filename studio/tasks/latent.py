@@ -16,7 +16,7 @@ from .. import validate
 from ..checkpoints import resolve
 from ..errors import StudioError
 from ..imaging.convert import to_pil
-from .mixing import class_rows, is_style_based, sample_styles, walk_styles
+from .mixing import check_towards, class_rows, is_style_based, sample_styles, walk_styles
 
 MAX_IMAGES = 1024  # one call; keeps a typo from allocating gigabytes
 MAX_FRAMES = 256
@@ -83,12 +83,13 @@ def class_weights(model: nn.Module, classes: ClassSpec) -> torch.Tensor | None:
 
 @torch.no_grad()
 def generate(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None, batch: int = BATCH,
-             style_psi: float = 1.0) -> torch.Tensor:
+             style_psi: float = 1.0, towards: str = "mean") -> torch.Tensor:
     """The generator's pictures (N, 3, S, S) in [-1, 1], on the CPU, from CPU-drawn latents
     z (N, z_dim) and class weights y, (K,) for all or (N, K) one row each; in batches.
-    `style_psi`: a style-based model's truncation in w (with random noise, as in training)."""
+    `style_psi`: a style-based model's truncation in w `towards` the mean or a cluster (with
+    random noise, as in training)."""
     device = next(model.parameters()).device
-    options = {"psi": style_psi} if style_psi != 1.0 else {}
+    options = {"psi": style_psi, "towards": towards} if style_psi != 1.0 else {}
     y, out = class_rows(y, len(z)), []
     for start in range(0, len(z), batch):
         zb = z[start:start + batch].to(device)
@@ -103,20 +104,22 @@ def render(model: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> list[Im
 
 
 def sample(model: nn.Module | str, seeds: Sequence[int] | int, truncation: float = 1.0,
-           classes: ClassSpec = None, noise: str = "seed") -> list[Image.Image]:
+           classes: ClassSpec = None, noise: str = "seed", towards: str = "mean") -> list[Image.Image]:
     """One picture per seed. `truncation` psi in [0, 1] moves the latent towards the mean one (z
     towards 0; w towards the mean w for a style-based model): psi 0 gives every seed the same,
-    average picture, psi 1 the full variety. `noise`: a style-based model's noise maps (mixing.py)."""
+    average picture, psi 1 the full variety. An unconditional style-based model can truncate
+    `towards="cluster"` instead: each w towards its nearest typical style. `noise`: a style-based
+    model's noise maps (mixing.py)."""
     model = resolve(model)
     seeds = [seeds] if isinstance(seeds, (int, float, str)) else list(seeds)
     if not seeds:
         raise StudioError("Give at least one seed.")
     if len(seeds) > MAX_IMAGES:
         raise StudioError(f"At most {MAX_IMAGES} seeds per call, got {len(seeds)}.")
-    psi = validate.unit("Truncation", truncation)
+    psi, towards = validate.unit("Truncation", truncation), check_towards(model, towards)
     y = class_weights(model, classes)
     if is_style_based(model):
-        return sample_styles(model, seeds, psi, noise, y)
+        return sample_styles(model, seeds, psi, noise, y, towards)
     z = latents(seeds, model.z_dim) * psi  # mean latent of N(0, I) is 0
     return render(model, z, y)
 
@@ -132,17 +135,21 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def interpolate(model: nn.Module | str, seed_a: int, seed_b: int, frames: int, truncation: float = 1.0,
-                classes: ClassSpec = None, mode: str = "slerp", noise: str = "seed") -> list[Image.Image]:
+                classes: ClassSpec = None, mode: str = "slerp", **style: str) -> list[Image.Image]:
     """`frames` pictures walking from seed_a's latent to seed_b's (both ends included); a
-    style-based model walks in a straight line in w whatever the `mode`."""
+    style-based model walks in a straight line in w whatever the `mode`. `style`: `noise` and
+    `towards`, as in `sample`."""
     model = resolve(model)
     frames = validate.whole("Frames", frames, 2, MAX_FRAMES)
     if mode not in ("slerp", "lerp"):
         raise StudioError(f"Interpolation mode must be 'slerp' or 'lerp', got {mode!r}.")
-    psi = validate.unit("Truncation", truncation)
+    noise, towards = style.pop("noise", "seed"), style.pop("towards", "mean")
+    if style:
+        raise TypeError(f"interpolate() got unexpected keyword arguments {sorted(style)}")
+    psi, towards = validate.unit("Truncation", truncation), check_towards(model, towards)
     y = class_weights(model, classes)
     if is_style_based(model):
-        return walk_styles(model, seed_a, seed_b, frames, psi, noise, y)
+        return walk_styles(model, seed_a, seed_b, frames, psi, noise, y, towards)
     za, zb = latents([seed_a, seed_b], model.z_dim)
     t = torch.linspace(0.0, 1.0, frames)
     z = slerp(za, zb, t) if mode == "slerp" else (1 - t[:, None]) * za + t[:, None] * zb

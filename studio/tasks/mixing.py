@@ -5,6 +5,9 @@ A seed fixes the latent z and, by default, the noise maps too: both are drawn on
 from `torch.Generator().manual_seed(seed)`, z first, so a seed gives one picture on every
 device. Noise modes: `seed` (the default), `const` (one set of maps for every seed),
 `random` (fresh maps each time) and `none`.
+Truncation moves w `towards` the mean w (`mean`: psi 0 gives every seed the same, average
+picture) or towards each w's nearest cluster (`cluster`: psi 0 gives the cluster's typical
+picture); models/stylegan.py.
 Style mixing: seed A gives the layout, seed B the style, from a level on: `coarse` takes
 B's w at 4-8 px, `middle` at 16-32 px, `fine` at 64 px and up, or (first, last) in pixels.
 """
@@ -20,6 +23,7 @@ from torch import nn
 from .. import validate
 from ..errors import StudioError
 from ..imaging.convert import grid, to_pil
+from ..models.stylegan import TOWARDS
 
 NOISE_MODES = ("seed", "const", "random", "none")
 LEVELS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 4096)}
@@ -56,19 +60,30 @@ def inputs(model: nn.Module, seeds: Sequence[int], noise: str) -> tuple[torch.Te
     return z, maps
 
 
+def check_towards(model: nn.Module, towards: str) -> str:
+    """`towards` if the model can truncate towards it; a StudioError saying why not otherwise."""
+    if towards not in TOWARDS:
+        raise StudioError(f"Truncate towards must be one of {', '.join(TOWARDS)}, got {towards!r}.")
+    if towards == "cluster" and (not is_style_based(model) or model.n_classes):
+        raise StudioError("Truncation towards a cluster needs an unconditional style-based model (such as "
+                          "emoji64-style); this one truncates towards the mean.")
+    return towards
+
+
 def class_rows(y: torch.Tensor | None, n: int) -> torch.Tensor | None:
     """Class weights as n rows (n, K): (K,) is repeated for every row, (n, K) kept, None stays None."""
     return None if y is None else (y.expand(n, -1) if y.dim() == 1 else y)
 
 
 @torch.no_grad()
-def ws_of(model: nn.Module, z: torch.Tensor, psi: float, y: torch.Tensor | None = None) -> torch.Tensor:
+def ws_of(model: nn.Module, z: torch.Tensor, psi: float, y: torch.Tensor | None = None,
+          towards: str = "mean") -> torch.Tensor:
     """(N, z_dim) CPU latents, with class weights y ((K,) for all or (N, K)) for a conditional
-    model -> (N, n_ws, w_dim) CPU styles, truncated by psi."""
+    model -> (N, n_ws, w_dim) CPU styles, truncated by psi `towards` the mean or a cluster."""
     device = next(model.parameters()).device
     y = class_rows(y, len(z))
-    return torch.cat([model.ws(z[i:i + BATCH].to(device), psi, None if y is None else y[i:i + BATCH].to(device)).cpu()
-                      for i in range(0, len(z), BATCH)])
+    return torch.cat([model.ws(z[i:i + BATCH].to(device), psi, None if y is None else y[i:i + BATCH].to(device),
+                               towards).cpu() for i in range(0, len(z), BATCH)])
 
 
 @torch.no_grad()
@@ -83,19 +98,20 @@ def synthesize(model: nn.Module, ws: torch.Tensor, noise: list[torch.Tensor | No
 
 
 def sample_styles(model: nn.Module, seeds: Sequence[int], psi: float, noise: str = "seed",
-                  y: torch.Tensor | None = None) -> list[Image.Image]:
+                  y: torch.Tensor | None = None, towards: str = "mean") -> list[Image.Image]:
     """One picture per seed (of class weights y for a conditional model); psi moves w towards
-    the mean w (of the class). At psi 0 every seed has the mean w, and seed noise gives way to
-    the constant noise: the average picture, the same for every seed."""
+    the mean w (of the class) or the nearest cluster. At psi 0 every seed has the centre's w,
+    and seed noise gives way to the constant noise: the average picture, the same for every
+    seed (or the cluster's picture, the same for every seed in it)."""
     z, maps = inputs(model, seeds, "const" if noise == "seed" and psi == 0 else noise)
-    return synthesize(model, ws_of(model, z, psi, y), maps)
+    return synthesize(model, ws_of(model, z, psi, y, towards), maps)
 
 
 def walk_styles(model: nn.Module, seed_a: int, seed_b: int, frames: int, psi: float,
-                noise: str = "seed", y: torch.Tensor | None = None) -> list[Image.Image]:
+                noise: str = "seed", y: torch.Tensor | None = None, towards: str = "mean") -> list[Image.Image]:
     """`frames` pictures along the straight line in w from seed_a to seed_b (seed_a's noise throughout)."""
     z, maps = inputs(model, [seed_a, seed_b], noise)
-    wa, wb = ws_of(model, z, psi, y)
+    wa, wb = ws_of(model, z, psi, y, towards)
     t = torch.linspace(0.0, 1.0, frames)[:, None, None]
     ws = (1 - t) * wa + t * wb
     maps = [None if m is None else m[:1] for m in maps]
@@ -136,14 +152,15 @@ def _check(seeds: Sequence[int], what: str) -> list[int]:
 
 
 def style_mix(model: nn.Module, seeds: Sequence[int], style_seeds: Sequence[int], levels: str | Sequence[int] = "middle",
-              truncation: float = 1.0, noise: str = "seed") -> list[Image.Image]:
+              truncation: float = 1.0, noise: str = "seed", towards: str = "mean") -> list[Image.Image]:
     """Row-major pictures: for each seed (the layout) and each style seed (the style at `levels`)."""
     if not is_style_based(model) or model.n_classes:
         raise StudioError("Style mixing needs an unconditional style-based model (such as emoji64-style).")
     seeds, style_seeds = _check(seeds, "Seed"), _check(style_seeds, "Style seed")
-    psi = validate.unit("Truncation", truncation)
+    psi, towards = validate.unit("Truncation", truncation), check_towards(model, towards)
     za, maps = inputs(model, seeds, noise)
-    ws_a, ws_b = ws_of(model, za, psi), ws_of(model, inputs(model, style_seeds, "none")[0], psi)
+    ws_a = ws_of(model, za, psi, towards=towards)
+    ws_b = ws_of(model, inputs(model, style_seeds, "none")[0], psi, towards=towards)
     rows, cols = len(seeds), len(style_seeds)
     mixed = mix_ws(model, ws_a.repeat_interleave(cols, 0), ws_b.repeat(rows, 1, 1), levels)
     maps = [None if m is None else (m if m.shape[0] == 1 else m.repeat_interleave(cols, 0)) for m in maps]
@@ -151,12 +168,14 @@ def style_mix(model: nn.Module, seeds: Sequence[int], style_seeds: Sequence[int]
 
 
 def mixing_figure(model: nn.Module, seeds: Sequence[int], style_seeds: Sequence[int],
-                  levels: str | Sequence[int] = "middle", truncation: float = 1.0, noise: str = "seed") -> Image.Image:
+                  levels: str | Sequence[int] = "middle", truncation: float = 1.0, noise: str = "seed",
+                  towards: str = "mean") -> Image.Image:
     """The StyleGAN paper's figure: the style seeds' pictures across the top, the seeds' down the
     left, and each cell the seed's layout in the style seed's style."""
-    mixes = style_mix(model, seeds, style_seeds, levels, truncation, noise)
-    tops = sample_styles(model, style_seeds, validate.unit("Truncation", truncation), noise)
-    lefts = sample_styles(model, seeds, validate.unit("Truncation", truncation), noise)
+    mixes = style_mix(model, seeds, style_seeds, levels, truncation, noise, towards)
+    psi = validate.unit("Truncation", truncation)
+    tops = sample_styles(model, style_seeds, psi, noise, towards=towards)
+    lefts = sample_styles(model, seeds, psi, noise, towards=towards)
     blank = Image.new("RGB", mixes[0].size, "white")
     cols = len(style_seeds)
     cells = [blank, *tops]

@@ -1,7 +1,7 @@
 """The seed explorer both GAN tabs are made of: seed, dice, truncation, a grid of
 neighbouring seeds and a walk between two seeds. The class-conditional tab adds
 its class controls through ClassHooks; the Latent explorer adds, for style-based models,
-a noise choice and the style-mixing panel (mixing.py).
+a noise choice, what truncation moves towards and the style-mixing panel (mixing.py).
 
 Three parts, kept apart: `layout` makes the widgets, `Handlers` turns widget values
 into pictures, `wire` connects the widgets' events to the handlers.
@@ -21,7 +21,7 @@ from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolat
 from ..validate import MAX_SEED
 from .events import DEVICE_QUEUE, device_event, keep_outputs, user_errors
 from .interface import TabParts
-from .mixing import MixWidgets, mixing_panel, noise_dropdown, style_based, wire_mixing
+from .mixing import MixWidgets, mixing_panel, noise_dropdown, style_based, towards_for, towards_radio, wire_mixing
 from .widgets import (DICE_ICON, DISPLAY_SIZE, caption_seed, gallery, model_info, neighbour_seeds,
                       no_models_message, random_seed, write_gif)
 
@@ -66,11 +66,13 @@ class Widgets:
     gif: gr.File
     walk_message: gr.Markdown
     noise: gr.Dropdown | None = None  # with style controls only
+    towards: gr.Radio | None = None
     mixing: MixWidgets | None = None
 
 
 def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None, style: bool) -> dict[str, Any]:
-    """The first column: model, class controls, seed and dice, truncation, noise (with `style`), model card."""
+    """The first column: model, class controls, seed and dice, truncation, with `style` what it
+    moves towards and the noise, and the model card."""
     model = gr.Dropdown(names, value=names[0], label="Model", interactive=True, elem_id=f"{tag}-model")
     classes = hooks.controls(first) if hooks else []
     with gr.Row():
@@ -78,9 +80,11 @@ def _controls(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None,
         dice = gr.Button("Random", icon=DICE_ICON, scale=1, min_width=60, elem_id=f"{tag}-dice")
     psi = gr.Slider(0.0, 1.0, value=DEFAULT_TRUNCATION, step=0.05, label="Truncation ψ",
                     info="Lower: more typical pictures; 0 gives every seed the same one.", elem_id=f"{tag}-psi")
+    towards = towards_radio(first, tag) if style else None
     noise = noise_dropdown(first, tag) if style else None
     info = gr.Markdown(model_info(first), elem_id=f"{tag}-info")
-    return {"model": model, "classes": classes, "seed": seed, "dice": dice, "psi": psi, "info": info, "noise": noise}
+    return {"model": model, "classes": classes, "seed": seed, "dice": dice, "psi": psi, "info": info, "noise": noise,
+            "towards": towards}
 
 
 def seed_box(label: str, value: int, elem_id: str, scale: int | None = None) -> gr.Number:
@@ -112,8 +116,8 @@ def _walk_controls(tag: str, straight: bool = False) -> dict[str, Any]:
 
 def layout(names: list[str], first: Spec, tag: str, hooks: ClassHooks | None = None, style: bool = False) -> Widgets:
     """Make the explorer's widgets for models `names` (the card and classes of `first`), with
-    `style` the noise dropdown and the style-mixing panel too (shown while `first` is style-based);
-    elem_ids are "<tag>-seed", "<tag>-picture", ... for browser tests and custom CSS."""
+    `style` the noise dropdown, the towards radio and the style-mixing panel too (shown while
+    `first` is style-based); elem_ids are "<tag>-seed", "<tag>-picture", ... for browser tests and custom CSS."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=280):
             controls = _controls(names, first, tag, hooks, style)
@@ -137,17 +141,20 @@ class Handlers:
     """The explorer's event handlers over `registry`: widget values in, pictures out.
 
     Each validates the seeds it is given once and passes ints on. The values after the
-    fixed ones (`extras`) are the class controls', then, with `noise`, the noise mode."""
+    fixed ones (`extras`) are the class controls', then, with `style`, the noise mode and what
+    truncation moves towards."""
 
-    def __init__(self, registry: Registry, hooks: ClassHooks | None = None, noise: bool = False) -> None:
+    def __init__(self, registry: Registry, hooks: ClassHooks | None = None, style: bool = False) -> None:
         self.registry = registry
         self.hooks = hooks
-        self.noise = noise
+        self.style = style
 
-    def _options(self, extras: tuple) -> tuple[ClassSpec, str]:
-        """The extra controls' values -> the core's class spec (None without class controls) and noise mode."""
-        class_args, noise = (extras[:-1], extras[-1]) if self.noise else (extras, "seed")
-        return (self.hooks.classes_of(*class_args) if self.hooks else None), noise
+    def _options(self, name: str, extras: tuple) -> tuple[ClassSpec, str, str]:
+        """The extra controls' values -> the core's class spec (None without class controls), noise
+        mode and towards (`mean` for a model that is not style-based: its radio is hidden)."""
+        class_args, noise, towards = (extras[:-2], *extras[-2:]) if self.style else (extras, "seed", "mean")
+        classes = self.hooks.classes_of(*class_args) if self.hooks else None
+        return classes, noise, towards_for(self.registry.spec(name), towards)
 
     @keep_outputs(3)
     def explore(self, name: str, seed: float, truncation: float, *extras: Any) -> tuple:
@@ -155,8 +162,8 @@ class Handlers:
         message line; on a wrong value both pictures stay and the line says why."""
         centre = validate.seed(seed)
         seeds = neighbour_seeds(centre)
-        classes, noise = self._options(extras)
-        images = sample(self.registry.get(name), seeds, truncation, classes, noise)
+        classes, noise, towards = self._options(name, extras)
+        images = sample(self.registry.get(name), seeds, truncation, classes, noise, towards)
         return upscale(images[seeds.index(centre)], DISPLAY_SIZE), gallery(images, seeds), ""
 
     @keep_outputs(3)
@@ -164,9 +171,11 @@ class Handlers:
              *extras: Any) -> tuple:
         """The pictures on a walk from one seed to another, the same as a looping GIF, and a message line."""
         a, b = validate.seed(seed_a), validate.seed(seed_b, "To seed")
-        classes, noise = self._options(extras)
-        pictures = interpolate(self.registry.get(name), a, b, frames, truncation, classes, mode, noise)
-        stem = f"{name}-{a}-{b}-{len(pictures)}-{mode}" + ("" if noise == "seed" else f"-{noise}")
+        classes, noise, towards = self._options(name, extras)
+        pictures = interpolate(self.registry.get(name), a, b, frames, truncation, classes, mode, noise=noise,
+                               towards=towards)
+        stem = (f"{name}-{a}-{b}-{len(pictures)}-{mode}" + ("" if noise == "seed" else f"-{noise}")
+                + ("" if towards == "mean" else f"-{towards}"))
         return [upscale(p, DISPLAY_SIZE // 2) for p in pictures], write_gif(pictures, stem), ""
 
     @user_errors
@@ -192,7 +201,7 @@ class Handlers:
 
 def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]:
     """Connect the widgets' events; returns the page-load event's keyword arguments."""
-    extras = [*w.classes, *([w.noise] if w.noise is not None else [])]
+    extras = [*w.classes, *([w.noise, w.towards] if w.noise is not None else [])]
     explore_io = {"fn": handlers.explore, "inputs": [w.model, w.seed, w.psi, *extras],
                   "outputs": [w.picture, w.grid, w.message]}
     again = device_event(api_visibility="private", trigger_mode="always_last")  # the same call, not an endpoint
@@ -211,7 +220,7 @@ def wire(w: Widgets, handlers: Handlers, api_suffix: str = "") -> dict[str, Any]
                  [w.strip, w.gif, w.walk_message],
                  **device_event(api_name=f"interpolate{api_suffix}", trigger_mode="always_last"))
     if w.mixing is not None and w.noise is not None:  # the panel's model event sets the path's visibility too
-        wire_mixing(w.mixing, w.model, w.psi, w.noise, w.path, handlers.registry)
+        wire_mixing(w.mixing, w.model, w.psi, w.noise, w.towards, w.path, handlers.registry)
     else:
         w.model.change(handlers.path_shown, [w.model], [w.path], api_visibility="private")
     return {**explore_io, "concurrency_id": DEVICE_QUEUE, "api_visibility": "private"}
@@ -221,10 +230,11 @@ def build_explorer(registry: Registry, task: str, train_kind: str, api_suffix: s
                    hooks: ClassHooks | None = None, style: bool = False) -> TabParts:
     """Lay out and wire the explorer for the checkpoints of `task`; with none, say how to
     train one (`studio train <train_kind>`). Endpoints are named "/sample<api_suffix>", ...;
-    `style` adds the noise choice (a last input of /sample and /interpolate) and `/style_mix`."""
+    `style` adds the noise and towards choices (the last inputs of /sample and /interpolate) and
+    `/style_mix`."""
     names = registry.names(task)
     if not names:
         gr.Markdown(no_models_message(task, train_kind))
         return TabParts()
     widgets = layout(names, registry.spec(names[0]), tag=task, hooks=hooks, style=style)
-    return TabParts(on_load=wire(widgets, Handlers(registry, hooks, noise=style), api_suffix))
+    return TabParts(on_load=wire(widgets, Handlers(registry, hooks, style=style), api_suffix))

@@ -1,8 +1,9 @@
-"""The Latent explorer's controls for style-based models: the noise choice and the style-mixing
-panel (the StyleGAN paper's figure), both shown only while such a model is picked.
+"""The Latent explorer's controls for style-based models: the noise choice, what truncation moves
+towards, and the style-mixing panel (the StyleGAN paper's figure), all shown only while such a
+model is picked.
 
 The panel's Mix button is the `/style_mix` endpoint: model, seeds, style seeds, levels,
-truncation, noise -> the figure and a message line (empty when all went well).
+truncation, noise, towards -> the figure and a message line (empty when all went well).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from ..checkpoints import Registry, Spec
 from ..imaging.convert import upscale
 from ..models import ARCHS
 from ..tasks.latent import parse_seeds
-from ..tasks.mixing import LEVELS, NOISE_MODES, is_style_based, mixing_figure
+from ..tasks.mixing import LEVELS, NOISE_MODES, TOWARDS, is_style_based, mixing_figure
 from .events import device_event, keep_outputs, user_errors
 
 FIGURE_WIDTH = 640  # px; the figure is enlarged by the nearest whole factor to about this, for the screen
 LEVEL_INFO = "coarse 4-8 px: pose and shape; middle 16-32 px: features; fine 64 px: colour and texture"
 NOISE_INFO = "Per-pixel detail: seed (each seed's own), const (the same for every seed), random (fresh each time), none"
+TOWARDS_INFO = ("mean: the average style (ψ 0: one picture for every seed); "
+                "cluster: the seed's nearest typical style (ψ 0: that cluster's picture)")
 
 
 def style_based(spec: Spec) -> bool:
@@ -33,6 +36,17 @@ def noise_dropdown(first: Spec, tag: str) -> gr.Dropdown:
     """The noise mode of a style-based model's pictures (hidden for other models)."""
     return gr.Dropdown(list(NOISE_MODES), value="seed", label="Noise", info=NOISE_INFO, interactive=True,
                        visible=style_based(first), elem_id=f"{tag}-noise")
+
+
+def towards_radio(first: Spec, tag: str) -> gr.Radio:
+    """What a style-based model's truncation moves w towards (hidden for other models)."""
+    return gr.Radio(list(TOWARDS), value="mean", label="Truncate towards", info=TOWARDS_INFO,
+                    visible=style_based(first), elem_id=f"{tag}-towards")
+
+
+def towards_for(spec: Spec, towards: str) -> str:
+    """The radio's value for a style-based model; `mean` for others, whose radio is hidden."""
+    return towards if style_based(spec) else "mean"
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ class MixWidgets:
 
 def mixing_panel(first: Spec, tag: str) -> MixWidgets:
     """The "Style mixing" accordion, visible when `first` is style-based; elem_ids "<tag>-mix-...".
-    The explorer's truncation slider and noise dropdown apply to the figure too."""
+    The explorer's truncation slider, towards radio and noise dropdown apply to the figure too."""
     with gr.Accordion("Style mixing", open=True, visible=style_based(first), elem_id=f"{tag}-mixing") as panel:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):
@@ -80,25 +94,27 @@ class MixHandlers:
         self.registry = registry
 
     @keep_outputs(2)
-    def mix(self, name: str, seeds: str, style_seeds: str, levels: str, truncation: float, noise: str) -> tuple:
+    def mix(self, name: str, seeds: str, style_seeds: str, levels: str, truncation: float, noise: str,
+            towards: str = "mean") -> tuple:
         """The mixing figure of seeds (rows) x style seeds (columns), and a message line."""
         figure = mixing_figure(self.registry.get(name), parse_seeds(seeds), parse_seeds(style_seeds), levels,
-                               truncation, noise)
+                               truncation, noise, towards)
         return enlarged(figure), ""
 
     @user_errors
     def on_model(self, name: str) -> tuple:
-        """Show the noise dropdown and the panel for a style-based model, hide them for others;
-        the walk's slerp/lerp choice the other way round (a style-based walk goes straight in w)."""
+        """Show the noise dropdown, the towards radio and the panel for a style-based model, hide
+        them for others; the walk's slerp/lerp choice the other way round (a style-based walk goes
+        straight in w)."""
         shown = style_based(self.registry.spec(name))
-        return gr.update(visible=shown), gr.update(visible=shown), gr.update(visible=not shown)
+        return (*[gr.update(visible=shown)] * 3, gr.update(visible=not shown))
 
 
-def wire_mixing(w: MixWidgets, model: gr.Dropdown, psi: gr.Slider, noise: gr.Dropdown, path: gr.Radio,
-                registry: Registry) -> None:
-    """Connect the panel: the model dropdown shows or hides it (and `noise`, and the walk's `path`
-    the other way round); Mix is `/style_mix`."""
+def wire_mixing(w: MixWidgets, model: gr.Dropdown, psi: gr.Slider, noise: gr.Dropdown, towards: gr.Radio,
+                path: gr.Radio, registry: Registry) -> None:
+    """Connect the panel: the model dropdown shows or hides it (and `noise` and `towards`, and the
+    walk's `path` the other way round); Mix is `/style_mix`."""
     handlers = MixHandlers(registry)
-    model.change(handlers.on_model, [model], [noise, w.panel, path], api_visibility="private")
-    w.mix.click(handlers.mix, [model, w.seeds, w.style_seeds, w.levels, psi, noise], [w.figure, w.message],
+    model.change(handlers.on_model, [model], [noise, towards, w.panel, path], api_visibility="private")
+    w.mix.click(handlers.mix, [model, w.seeds, w.style_seeds, w.levels, psi, noise, towards], [w.figure, w.message],
                 **device_event(api_name="style_mix"))
