@@ -24,9 +24,8 @@ from ..imaging.convert import from_uint8, to_uint8
 from ..imaging.memory import reuse_large_buffers
 from ..tasks import latent
 from ..tasks.latent import DEFAULT_TRUNCATION, latents
-from ..tasks.mixing import TOWARDS, is_style_based
+from ..tasks.mixing import TOWARDS, is_style_based, style_based
 from ..tasks.sketch import model_input, takes_hints, trained_stroke
-from ..models import ARCHS
 from ..models.efficientnet_lite import load_efficientnet_lite0
 from .hints import generator_input, hint_errors
 from .inception import Extractor, inception_metrics, load_inception
@@ -269,7 +268,7 @@ def evaluate(name: str, registry: Registry, n: int = 2000, data: str | None = No
     if not 20 <= n <= 50_000:
         raise StudioError(f"--n must be between 20 and 50000, got {n}.")
     truncations = [validate.unit("Truncation", psi) for psi in truncations]
-    if truncations and (spec.task != "latent" or not is_style_based(ARCHS.get(spec.arch))):
+    if truncations and (spec.task != "latent" or not style_based(spec)):
         raise StudioError("--truncation measures an unconditional style-based model (such as emoji64-style).")
     if inception is not None and spec.task == "sketch":
         raise StudioError("--inception measures GAN checkpoints (latent or conditional), not sketch models.")

@@ -21,8 +21,10 @@ from PIL import Image
 from torch import nn
 
 from .. import validate
+from ..checkpoints import Spec
 from ..errors import StudioError
 from ..imaging.convert import grid, to_pil
+from ..models import ARCHS
 from ..models.stylegan import TOWARDS
 
 NOISE_MODES = ("seed", "const", "random", "none")
@@ -34,6 +36,16 @@ MAX_MIX = 16  # seeds per side of a mixing grid
 
 def is_style_based(model: nn.Module) -> bool:
     return bool(getattr(model, "style_based", False))
+
+
+def style_based(spec: Spec) -> bool:
+    """Whether a checkpoint's architecture is style-based, read from its card without building it."""
+    return is_style_based(ARCHS.get(spec.arch))
+
+
+def mixes_styles(model: nn.Module) -> bool:
+    """Whether a model is unconditional and style-based: it mixes styles and truncates towards clusters."""
+    return is_style_based(model) and not model.n_classes
 
 
 def draw(model: nn.Module, seed: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -64,7 +76,7 @@ def check_towards(model: nn.Module, towards: str) -> str:
     """`towards` if the model can truncate towards it; a StudioError saying why not otherwise."""
     if towards not in TOWARDS:
         raise StudioError(f"Truncate towards must be one of {', '.join(TOWARDS)}, got {towards!r}.")
-    if towards == "cluster" and (not is_style_based(model) or model.n_classes):
+    if towards == "cluster" and not mixes_styles(model):
         raise StudioError("Truncation towards a cluster needs an unconditional style-based model (such as "
                           "emoji64-style); this one truncates towards the mean.")
     return towards
@@ -154,7 +166,7 @@ def _check(seeds: Sequence[int], what: str) -> list[int]:
 def style_mix(model: nn.Module, seeds: Sequence[int], style_seeds: Sequence[int], levels: str | Sequence[int] = "middle",
               truncation: float = 1.0, noise: str = "seed", towards: str = "mean") -> list[Image.Image]:
     """Row-major pictures: for each seed (the layout) and each style seed (the style at `levels`)."""
-    if not is_style_based(model) or model.n_classes:
+    if not mixes_styles(model):
         raise StudioError("Style mixing needs an unconditional style-based model (such as emoji64-style).")
     seeds, style_seeds = _check(seeds, "Seed"), _check(style_seeds, "Style seed")
     psi, towards = validate.unit("Truncation", truncation), check_towards(model, towards)

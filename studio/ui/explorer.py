@@ -18,10 +18,11 @@ from .. import validate
 from ..checkpoints import Registry, Spec
 from ..imaging.convert import upscale
 from ..tasks.latent import DEFAULT_TRUNCATION, MAX_FRAMES, ClassSpec, interpolate, sample
+from ..tasks.mixing import style_based
 from ..validate import MAX_SEED
 from .events import DEVICE_QUEUE, device_event, keep_outputs, user_errors
 from .interface import TabParts
-from .mixing import MixWidgets, mixing_panel, noise_dropdown, style_based, towards_for, towards_radio, wire_mixing
+from .mixing import MixWidgets, mixing_panel, noise_dropdown, towards_for, towards_radio, wire_mixing
 from .widgets import (DICE_ICON, DISPLAY_SIZE, caption_seed, gallery, model_info, neighbour_seeds,
                       no_models_message, random_seed, write_gif)
 

@@ -15,9 +15,8 @@ from PIL import Image
 
 from ..checkpoints import Registry, Spec
 from ..imaging.convert import upscale
-from ..models import ARCHS
 from ..tasks.latent import parse_seeds
-from ..tasks.mixing import LEVELS, NOISE_MODES, TOWARDS, is_style_based, mixing_figure
+from ..tasks.mixing import LEVELS, NOISE_MODES, TOWARDS, mixing_figure, style_based
 from .events import device_event, keep_outputs, user_errors
 
 FIGURE_WIDTH = 640  # px; the figure is enlarged by the nearest whole factor to about this, for the screen
@@ -25,11 +24,6 @@ LEVEL_INFO = "coarse 4-8 px: pose and shape; middle 16-32 px: features; fine 64 
 NOISE_INFO = "Per-pixel detail: seed (each seed's own), const (the same for every seed), random (fresh each time), none"
 TOWARDS_INFO = ("mean: the average style (ψ 0: one picture for every seed); "
                 "cluster: the seed's nearest typical style (ψ 0: that cluster's picture)")
-
-
-def style_based(spec: Spec) -> bool:
-    """Whether a checkpoint's architecture is style-based, read from its card without building it."""
-    return is_style_based(ARCHS.get(spec.arch))
 
 
 def noise_dropdown(first: Spec, tag: str) -> gr.Dropdown:
