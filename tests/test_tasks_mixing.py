@@ -29,9 +29,15 @@ def arrays(pictures):
     return [np.asarray(p, dtype=np.int16) for p in pictures]
 
 
+def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal up to one level of rounding: on some CPUs (seen on an AVX2-only one) a float
+    result depends on the batch it was computed in, which can flip a pixel's last level."""
+    return int(np.abs(a - b).max()) <= 1
+
+
 def test_a_seed_is_one_picture_and_psi_0_is_the_average_picture(model):
     a, b = arrays(studio.sample(model, [3, 4, 3])), arrays(studio.sample(model, [3]))
-    assert (a[0] == a[2]).all() and (a[0] == b[0]).all() and not (a[0] == a[1]).all()
+    assert (a[0] == a[2]).all() and same_picture(a[0], b[0]) and not same_picture(a[0], a[1])
     mean = arrays(studio.sample(model, [1, 2, 99], truncation=0.0))
     assert (mean[0] == mean[1]).all() and (mean[0] == mean[2]).all()
 
@@ -54,7 +60,7 @@ def test_truncation_moves_w_towards_the_mean(model):
 def test_a_walk_in_w_starts_and_ends_at_its_seeds(model):
     walk = arrays(studio.interpolate(model, 1, 2, 5, truncation=0.9))
     ends = arrays(studio.sample(model, [1], truncation=0.9))
-    assert len(walk) == 5 and (walk[0] == ends[0]).all()
+    assert len(walk) == 5 and same_picture(walk[0], ends[0]) and not same_picture(walk[1], ends[0])
 
 
 def test_mixing_takes_the_style_seeds_w_at_the_chosen_levels(model):
@@ -127,7 +133,7 @@ def test_centres_are_fitted_again_after_training():
 def test_towards_a_cluster_in_walks_and_mixing(model):
     walk = arrays(studio.interpolate(model, 1, 2, 4, truncation=0.3, towards="cluster"))
     ends = arrays(studio.sample(model, [1, 2], truncation=0.3, towards="cluster"))
-    assert (walk[0] == ends[0]).all()
+    assert same_picture(walk[0], ends[0])
     # All levels from B, without noise (a mix keeps A's noise): B's picture, truncated the same way.
     everything = arrays(studio.style_mix(model, [1], [2], levels=(1, 4096), truncation=0.3, noise="none",
                                          towards="cluster"))
