@@ -13,6 +13,8 @@ from studio.models import build
 from studio.models.stylegan import CLUSTERS, kmeans
 from studio.tasks.mixing import inputs, level_range, mix_ws, ws_of
 
+from .conftest import same_picture
+
 
 @pytest.fixture(scope="module")
 def model():
@@ -27,12 +29,6 @@ def model():
 
 def arrays(pictures):
     return [np.asarray(p, dtype=np.int16) for p in pictures]
-
-
-def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal up to one level of rounding: on some CPUs (seen on an AVX2-only one) a float
-    result depends on the batch it was computed in, which can flip a pixel's last level."""
-    return int(np.abs(a - b).max()) <= 1
 
 
 def test_a_seed_is_one_picture_and_psi_0_is_the_average_picture(model):
