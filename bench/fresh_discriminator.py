@@ -3,12 +3,12 @@
     python bench/fresh_discriminator.py emoji64-style [more checkpoints] --steps 800 [--augment '']
 
 Trains a new `StyleDiscriminator` alone, as `studio train stylegan` trains one (non-saturating
-loss, lazy R1, Adam (0, 0.99), x-flipped real pictures, DiffAugment on real and fake), against
-each checkpoint's generator in turn for `--steps` steps: given several snapshots of one run,
+loss, lazy R1, Adam (0, 0.99), x-flipped real pictures, DiffAugment on real and fake; the fakes
+without style mixing), against each checkpoint's generator in turn for `--steps` steps: given several snapshots of one run,
 oldest first, a curriculum. Every `--every` steps it prints the held-out AUC against each stage
 and against the last checkpoint: the share of (held-out real, new fake) pairs it scores the right
-way round, with and without the augmentation; 0.5 is chance. This is what decides whether a
-generator can go on training (`--init-from`) without the discriminator that trained it.
+way round, with and without the augmentation; 0.5 is chance: how far a discriminator that starts
+afresh (as with `--init-from`) is from giving the generator a signal.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def held_out_auc(d: torch.nn.Module, g: torch.nn.Module, real: torch.Tensor, aug
     return (a[:, None] > b[None, :]).double().mean().item()
 
 
-def d_step(d, opt, g, train: torch.Tensor, args, step: int, rng: torch.Generator) -> float:
+def d_step(d: torch.nn.Module, opt: torch.optim.Optimizer, g: torch.nn.Module, train: torch.Tensor,
+           args: argparse.Namespace, step: int, rng: torch.Generator) -> float:
     """One step of the trainer's discriminator update against `g`'s pictures; returns its loss."""
     real = from_uint8(train[torch.randint(0, len(train), (args.batch,), generator=rng)])
     flip = torch.rand(args.batch, generator=rng) < 0.5
