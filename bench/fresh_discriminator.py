@@ -22,18 +22,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.checkpoints.format import load_model, read_spec  # noqa: E402
-from studio.data.folder import load_folder  # noqa: E402
+from studio.checkpoints.format import Spec, load_model, read_spec  # noqa: E402
+from studio.evaluation.evaluate import data_folder, gan_splits  # noqa: E402
 from studio.imaging.convert import from_uint8  # noqa: E402
 from studio.models.stylegan import StyleDiscriminator  # noqa: E402
 from studio.train.augment import diff_augment  # noqa: E402
 from studio.train.losses import R1_INTERVAL, d_loss, r1_penalty  # noqa: E402
 
 
-def generator(name: str, checkpoints: Path) -> torch.nn.Module:
-    """A checkpoint folder, or a name under `checkpoints`, as an eval-mode generator."""
-    folder = Path(name) if Path(name).is_dir() else checkpoints / name
-    return load_model(read_spec(folder)).eval()
+def spec_of(name: str, checkpoints: Path) -> Spec:
+    """A checkpoint folder's description, or that of a name under `checkpoints`."""
+    return read_spec(Path(name) if Path(name).is_dir() else checkpoints / name)
 
 
 @torch.no_grad()
@@ -69,9 +68,9 @@ def d_step(d: torch.nn.Module, opt: torch.optim.Optimizer, g: torch.nn.Module, t
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoints", nargs="+", help="generators to train against, in order")
-    p.add_argument("--checkpoint-dir", type=Path, default=Path("checkpoints"))
-    p.add_argument("--data", type=Path, default=Path.home() / ".cache/studio/datasets/emoji64")
+    p.add_argument("models", nargs="+", help="generators to train against, in order: names or folders")
+    p.add_argument("--checkpoints", type=Path, default=Path("checkpoints"))
+    p.add_argument("--data", help="the data set (default: the last checkpoint's, from its studio.json)")
     p.add_argument("--steps", type=int, default=400, help="steps against each checkpoint")
     p.add_argument("--every", type=int, default=200)
     p.add_argument("--width", type=int, default=16)
@@ -84,15 +83,16 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    train = load_folder(args.data, 64).images
-    held = from_uint8(load_folder(args.data, 64, split="heldout").images)
-    gens = [generator(name, args.checkpoint_dir) for name in args.checkpoints]
-    d = StyleDiscriminator(width=args.width, image_size=64)
+    specs = [spec_of(name, args.checkpoints) for name in args.models]
+    heldout, train = gan_splits(specs[-1], data_folder(specs[-1], args.data))
+    train, held = train.images, from_uint8(heldout.images)
+    gens = [load_model(spec).eval() for spec in specs]
+    d = StyleDiscriminator(width=args.width, image_size=specs[-1].image_size)
     opt = torch.optim.Adam(d.parameters(), args.lr, betas=(0.0, 0.99))
     rng, step, start = torch.Generator().manual_seed(1), 0, time.perf_counter()
     print(f"{len(train)} training, {len(held)} held-out pictures; augment {args.augment!r}; "
-          f"AUC against each stage, then against {args.checkpoints[-1]} with / without augmentation")
-    for name, g in zip(args.checkpoints, gens):
+          f"AUC against each stage, then against {args.models[-1]} with / without augmentation")
+    for name, g in zip(args.models, gens):
         for _ in range(args.steps):
             loss = d_step(d, opt, g, train, args, step, rng)
             step += 1
